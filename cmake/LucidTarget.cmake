@@ -1,0 +1,15 @@
+# Project code is built with warnings as errors; third-party targets (blake3) are not.
+function(lucid_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                           -Wimplicit-fallthrough -Werror)
+endfunction()
+
+# lucid_library(NAME SOURCES... DEPS ...): a module library `lucid_<NAME>`, alias lucid::<NAME>.
+function(lucid_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(lucid_${name} STATIC ${ARG_SOURCES})
+  add_library(lucid::${name} ALIAS lucid_${name})
+  target_include_directories(lucid_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(lucid_${name} PUBLIC ${ARG_DEPS})
+  lucid_warnings(lucid_${name})
+endfunction()

@@ -1,0 +1,48 @@
+// Helpers shared by the test suites: where vectors and binaries live, scratch directories,
+// running a program and capturing its output.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lucid::testing {
+
+// ../shared/vectors (or $LUCID_SHARED_VECTORS); nullopt when absent. Callers GTEST_SKIP with a reason.
+std::optional<std::filesystem::path> shared_vectors_dir();
+// tests/vectors in the source tree (vectors the project generates itself).
+std::filesystem::path project_vectors_dir();
+// The directory holding the built binaries (build/<preset>/bin).
+std::filesystem::path bin_dir();
+
+// A fresh directory under $TMPDIR removed with its contents at scope exit.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) with optional stdin from `stdin_file`; captures stdout and stderr.
+RunResult run(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& stdin_file = {});
+
+// True when `program` is found on PATH.
+bool have_program(const std::string& program);
+
+void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
+std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path);
+
+}  // namespace lucid::testing
