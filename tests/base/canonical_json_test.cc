@@ -16,9 +16,9 @@ TEST(CanonicalJson, SortsMembersAndDropsWhitespace) {
 // (surrogate pair, 0xD83D…) sorts before U+FB33 even though its UTF-8 bytes sort after.
 TEST(CanonicalJson, OrdersKeysByUtf16CodeUnits) {
   json doc = json::object();
-  doc["\xef\xac\xb3"] = 1;          // U+FB33
-  doc["\xf0\x9f\x98\x80"] = 2;      // U+1F600
-  doc["\x7f"] = 3;                  // U+007F
+  doc["\xef\xac\xb3"] = 1;      // U+FB33
+  doc["\xf0\x9f\x98\x80"] = 2;  // U+1F600
+  doc["\x7f"] = 3;              // U+007F
   EXPECT_EQ(canonical_json(doc).value(), "{\"\x7f\":3,\"\xf0\x9f\x98\x80\":2,\"\xef\xac\xb3\":1}");
 }
 

@@ -11,7 +11,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ScratchDir;
 
-std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> bytes_of(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 TEST(StagingDir, AppearsOnlyOnCommit) {
   ScratchDir tmp;
@@ -53,7 +55,7 @@ TEST(WriteFileAtomic, SetsModeAndReplaces) {
   ASSERT_TRUE(write_file_atomic(p, bytes_of("one"), 0600).has_value());
   ASSERT_TRUE(write_file_atomic(p, bytes_of("two"), 0600).has_value());
   EXPECT_EQ(read_text_file(p).value(), "two");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }

@@ -14,7 +14,9 @@ TEST(Hex, RoundTripsEveryByteValue) {
   EXPECT_EQ(from_hex(text).value(), all);
 }
 
-TEST(Hex, AcceptsUpperCase) { EXPECT_EQ(from_hex("ABcd").value(), (std::vector<std::uint8_t>{0xab, 0xcd})); }
+TEST(Hex, AcceptsUpperCase) {
+  EXPECT_EQ(from_hex("ABcd").value(), (std::vector<std::uint8_t>{0xab, 0xcd}));
+}
 
 TEST(Hex, RejectsOddLengthAndNonHex) {
   EXPECT_FALSE(from_hex("abc").has_value());

@@ -23,12 +23,17 @@ std::optional<fs::path> shared_vectors_dir() {
   return std::nullopt;
 }
 
-fs::path project_vectors_dir() { return LUCID_PROJECT_VECTORS; }
-fs::path bin_dir() { return LUCID_BIN_DIR; }
+fs::path project_vectors_dir() {
+  return LUCID_PROJECT_VECTORS;
+}
+fs::path bin_dir() {
+  return LUCID_BIN_DIR;
+}
 
 ScratchDir::ScratchDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string templ = (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "lucid-test-XXXXXX").string();
+  std::string templ =
+      (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") / "lucid-test-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = templ;
 }
@@ -41,11 +46,14 @@ ScratchDir::~ScratchDir() {
 RunResult run(const std::vector<std::string>& argv, const std::optional<fs::path>& stdin_file) {
   int out_pipe[2];
   int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (stdin_file) posix_spawn_file_actions_addopen(&actions, 0, stdin_file->c_str(), O_RDONLY, 0);
-  else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (stdin_file)
+    posix_spawn_file_actions_addopen(&actions, 0, stdin_file->c_str(), O_RDONLY, 0);
+  else
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   std::vector<char*> args;

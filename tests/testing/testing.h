@@ -37,7 +37,8 @@ struct RunResult {
 };
 
 // Runs argv (no shell) with optional stdin from `stdin_file`; captures stdout and stderr.
-RunResult run(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& stdin_file = {});
+RunResult run(const std::vector<std::string>& argv,
+              const std::optional<std::filesystem::path>& stdin_file = {});
 
 // True when `program` is found on PATH.
 bool have_program(const std::string& program);

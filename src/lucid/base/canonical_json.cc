@@ -18,12 +18,22 @@ std::u16string utf16_units(const std::string& s) {
     auto c = static_cast<unsigned char>(s[i]);
     std::uint32_t cp;
     int extra;
-    if (c < 0x80) { cp = c; extra = 0; }
-    else if ((c >> 5) == 0x6) { cp = c & 0x1f; extra = 1; }
-    else if ((c >> 4) == 0xe) { cp = c & 0x0f; extra = 2; }
-    else { cp = c & 0x07; extra = 3; }
+    if (c < 0x80) {
+      cp = c;
+      extra = 0;
+    } else if ((c >> 5) == 0x6) {
+      cp = c & 0x1f;
+      extra = 1;
+    } else if ((c >> 4) == 0xe) {
+      cp = c & 0x0f;
+      extra = 2;
+    } else {
+      cp = c & 0x07;
+      extra = 3;
+    }
     ++i;
-    for (int k = 0; k < extra && i < s.size(); ++k, ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3f);
+    for (int k = 0; k < extra && i < s.size(); ++k, ++i)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3f);
     if (cp >= 0x10000) {
       cp -= 0x10000;
       out.push_back(static_cast<char16_t>(0xd800 + (cp >> 10)));
@@ -40,16 +50,32 @@ void append_string(std::string& out, const std::string& s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(ch);
+        if (c < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out.push_back(ch);
     }
   }
   out.push_back('"');
@@ -58,23 +84,31 @@ void append_string(std::string& out, const std::string& s) {
 Status append_value(std::string& out, const nlohmann::json& v) {
   using T = nlohmann::json::value_t;
   switch (v.type()) {
-    case T::null: out += "null"; return {};
-    case T::boolean: out += v.get<bool>() ? "true" : "false"; return {};
+    case T::null:
+      out += "null";
+      return {};
+    case T::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return {};
     case T::number_integer: {
       auto n = v.get<std::int64_t>();
-      if (n > kMaxSafeInteger || n < -kMaxSafeInteger) return fail(ErrorKind::kInvalidArgument, fmt::format("integer {} is outside ±2^53", n));
+      if (n > kMaxSafeInteger || n < -kMaxSafeInteger)
+        return fail(ErrorKind::kInvalidArgument, fmt::format("integer {} is outside ±2^53", n));
       out += fmt::format("{}", n);
       return {};
     }
     case T::number_unsigned: {
       auto n = v.get<std::uint64_t>();
-      if (n > static_cast<std::uint64_t>(kMaxSafeInteger)) return fail(ErrorKind::kInvalidArgument, fmt::format("integer {} is outside ±2^53", n));
+      if (n > static_cast<std::uint64_t>(kMaxSafeInteger))
+        return fail(ErrorKind::kInvalidArgument, fmt::format("integer {} is outside ±2^53", n));
       out += fmt::format("{}", n);
       return {};
     }
     case T::number_float:
       return fail(ErrorKind::kInvalidArgument, "fractional numbers are not allowed in canonical documents");
-    case T::string: append_string(out, v.get_ref<const std::string&>()); return {};
+    case T::string:
+      append_string(out, v.get_ref<const std::string&>());
+      return {};
     case T::array: {
       out.push_back('[');
       bool first = true;

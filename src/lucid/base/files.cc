@@ -13,7 +13,9 @@
 namespace lucid {
 namespace fs = std::filesystem;
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 namespace {
 Error io_error(const fs::path& path, const std::string& action, int err) {
@@ -33,10 +35,11 @@ Result<std::vector<std::uint8_t>> read_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(io_error(path, "open", errno));
   std::vector<std::uint8_t> out;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
-    return fail(ErrorKind::kInvalidArgument, fmt::format("{}: is a directory, expected a file", path.string()));
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("{}: is a directory, expected a file", path.string()));
   }
   if (st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
   std::uint8_t buf[1 << 16];
@@ -108,14 +111,19 @@ Result<StagingDir> StagingDir::create(const fs::path& target) {
   auto status = fs::symlink_status(target, ec);
   if (!ec && fs::exists(status)) {
     if (!fs::is_directory(status)) {
-      return fail(ErrorKind::kAlreadyExists, fmt::format("{}: exists and is not a directory; choose a new output path", target.string()));
+      return fail(
+          ErrorKind::kAlreadyExists,
+          fmt::format("{}: exists and is not a directory; choose a new output path", target.string()));
     }
     if (!fs::is_empty(target, ec)) {
-      return fail(ErrorKind::kAlreadyExists, fmt::format("{}: directory exists and is not empty; choose a new output path or remove it", target.string()));
+      return fail(ErrorKind::kAlreadyExists,
+                  fmt::format("{}: directory exists and is not empty; choose a new output path or remove it",
+                              target.string()));
     }
   }
   std::string templ = hidden_sibling(target, "staging").string();
-  if (::mkdtemp(templ.data()) == nullptr) return std::unexpected(io_error(templ, "create staging directory", errno));
+  if (::mkdtemp(templ.data()) == nullptr)
+    return std::unexpected(io_error(templ, "create staging directory", errno));
   return StagingDir(target, fs::path(templ));
 }
 
@@ -159,12 +167,17 @@ Result<StagingFile> StagingFile::create(const fs::path& target, unsigned mode) {
 }
 
 StagingFile::StagingFile(StagingFile&& other) noexcept
-    : target_(std::move(other.target_)), staging_(std::move(other.staging_)), fd_(other.fd_), committed_(other.committed_) {
+    : target_(std::move(other.target_)),
+      staging_(std::move(other.staging_)),
+      fd_(other.fd_),
+      committed_(other.committed_) {
   other.fd_ = -1;
   other.committed_ = true;
 }
 
-StagingFile::~StagingFile() { discard(); }
+StagingFile::~StagingFile() {
+  discard();
+}
 
 void StagingFile::discard() {
   if (fd_ >= 0) ::close(fd_);
@@ -177,7 +190,8 @@ Status StagingFile::commit() {
   if (::fsync(fd_) != 0) return std::unexpected(io_error(staging_, "fsync", errno));
   ::close(fd_);
   fd_ = -1;
-  if (::rename(staging_.c_str(), target_.c_str()) != 0) return std::unexpected(io_error(target_, "move output into place", errno));
+  if (::rename(staging_.c_str(), target_.c_str()) != 0)
+    return std::unexpected(io_error(target_, "move output into place", errno));
   committed_ = true;
   fs::path parent = target_.parent_path();
   return fsync_directory(parent.empty() ? fs::path(".") : parent);

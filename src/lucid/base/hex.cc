@@ -31,7 +31,8 @@ Status from_hex_into(std::string_view text, std::span<std::uint8_t> out) {
     int hi = nibble(text[2 * i]);
     int lo = nibble(text[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return fail(ErrorKind::kInvalidArgument, fmt::format("non-hex character at position {}", hi < 0 ? 2 * i : 2 * i + 1));
+      return fail(ErrorKind::kInvalidArgument,
+                  fmt::format("non-hex character at position {}", hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }

@@ -11,8 +11,12 @@
 
 namespace lucid {
 
-inline void secure_zero(void* p, std::size_t n) { ::explicit_bzero(p, n); }
-inline void secure_zero(std::string& s) { secure_zero(s.data(), s.size()); }
+inline void secure_zero(void* p, std::size_t n) {
+  ::explicit_bzero(p, n);
+}
+inline void secure_zero(std::string& s) {
+  secure_zero(s.data(), s.size());
+}
 
 // A fixed-size secret (a key): zeroed on destruction and never printed.
 template <std::size_t N>

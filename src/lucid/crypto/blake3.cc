@@ -4,7 +4,9 @@
 
 namespace lucid::crypto {
 
-Blake3::Blake3() { blake3_hasher_init(&hasher_); }
+Blake3::Blake3() {
+  blake3_hasher_init(&hasher_);
+}
 
 Blake3 Blake3::keyed(std::span<const std::uint8_t, 32> key) {
   Blake3 h;
@@ -36,6 +38,8 @@ std::vector<std::uint8_t> Blake3::finalize_xof(std::size_t length) const {
   return out;
 }
 
-Digest blake3(std::span<const std::uint8_t> bytes) { return Blake3().update(bytes).finalize(); }
+Digest blake3(std::span<const std::uint8_t> bytes) {
+  return Blake3().update(bytes).finalize();
+}
 
 }  // namespace lucid::crypto

@@ -32,7 +32,8 @@ Ed25519Signature Ed25519KeyPair::sign(std::span<const std::uint8_t> message) con
 bool ed25519_verify(const Ed25519PublicKey& public_key, std::span<const std::uint8_t> message,
                     const Ed25519Signature& signature) {
   sodium_ready();
-  return crypto_sign_verify_detached(signature.data(), message.data(), message.size(), public_key.data()) == 0;
+  return crypto_sign_verify_detached(signature.data(), message.data(), message.size(), public_key.data()) ==
+         0;
 }
 
 }  // namespace lucid::crypto

@@ -15,7 +15,8 @@ Status hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8
                    std::span<const std::uint8_t> info, std::span<std::uint8_t> out) {
   sodium_ready();
   constexpr std::size_t kHashLen = crypto_auth_hmacsha256_BYTES;
-  if (out.size() > 255 * kHashLen) return fail(ErrorKind::kInvalidArgument, "HKDF output longer than 255 blocks");
+  if (out.size() > 255 * kHashLen)
+    return fail(ErrorKind::kInvalidArgument, "HKDF output longer than 255 blocks");
 
   // Extract: PRK = HMAC(salt, IKM); an absent salt is HashLen zero bytes (RFC 5869 §2.2).
   SecretArray<kHashLen> prk;

@@ -5,7 +5,9 @@
 namespace lucid::crypto {
 namespace {
 // Largest power of two strictly less than n (n ≥ 2).
-std::uint64_t split_point(std::uint64_t n) { return std::bit_floor(n - 1); }
+std::uint64_t split_point(std::uint64_t n) {
+  return std::bit_floor(n - 1);
+}
 
 Digest subtree_root(std::span<const Digest> leaves) {
   if (leaves.size() == 1) return leaves[0];
