@@ -1,7 +1,5 @@
 #include "lucid/crypto/blake3.h"
 
-#include <string>
-
 namespace lucid::crypto {
 
 Blake3::Blake3() {
@@ -16,8 +14,8 @@ Blake3 Blake3::keyed(std::span<const std::uint8_t, 32> key) {
 
 Blake3 Blake3::derive_key(std::string_view context) {
   Blake3 h;
-  std::string ctx(context);  // the C API wants a NUL-terminated string
-  blake3_hasher_init_derive_key(&h.hasher_, ctx.c_str());
+  // The _raw form hashes the whole context, including any NUL bytes.
+  blake3_hasher_init_derive_key_raw(&h.hasher_, context.data(), context.size());
   return h;
 }
 

@@ -1,0 +1,28 @@
+// Reading sealed chunk files of a session directory and checking each against its manifest entry
+// (length and leaf hash), before anything is decrypted.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lucid/seal/manifest.h"
+
+namespace lucid::seal {
+
+struct ChunkFault {
+  std::string
+      reason;  // machine-readable: missing-chunk, unreadable-chunk, length-mismatch, leaf-hash-mismatch
+  std::string message;  // for people: "chunk 3: sealed length 17 differs from the manifest's 16"
+};
+
+// Reads chunk `entry` of session `dir` into `buffer` and checks it; nullopt when it matches.
+std::optional<ChunkFault> load_chunk(const std::filesystem::path& dir, const ManifestChunk& entry,
+                                     std::vector<std::uint8_t>& buffer);
+
+// Files in chunks/ that the manifest does not list (e.g. a duplicated or appended chunk).
+std::vector<std::string> unexpected_chunk_files(const std::filesystem::path& dir, std::uint64_t chunk_count);
+
+}  // namespace lucid::seal
