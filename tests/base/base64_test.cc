@@ -17,8 +17,12 @@ std::vector<std::uint8_t> bytes(std::string_view s) {
 constexpr Base64Options kRaw{.padded = false, .canonical = true};
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> cases[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                                       {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+  const std::pair<const char*, const char*> cases[] = {{"", ""},
+                                                       {"f", "Zg=="},
+                                                       {"fo", "Zm8="},
+                                                       {"foo", "Zm9v"},
+                                                       {"foob", "Zm9vYg=="},
+                                                       {"fooba", "Zm9vYmE="},
                                                        {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : cases) {
     EXPECT_EQ(base64_encode(bytes(plain)), encoded);
@@ -62,8 +66,8 @@ TEST(Base64, RejectsNonCanonicalTrailingBits) {
 }
 
 TEST(Base64, PaddingMustMatchTheMode) {
-  EXPECT_FALSE(base64_decode("Zg").has_value());        // padded mode needs "=="
-  EXPECT_FALSE(base64_decode("Zg=").has_value());       // wrong amount
+  EXPECT_FALSE(base64_decode("Zg").has_value());          // padded mode needs "=="
+  EXPECT_FALSE(base64_decode("Zg=").has_value());         // wrong amount
   EXPECT_FALSE(base64_decode("Zg==", kRaw).has_value());  // raw mode refuses any '='
   EXPECT_FALSE(base64_decode("Z===").has_value());
   EXPECT_FALSE(base64_decode("====").has_value());

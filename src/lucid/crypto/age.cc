@@ -73,10 +73,10 @@ Result<std::vector<std::uint8_t>> age_encrypt_with_passphrase(std::span<const st
 
 Result<AgeOpenedHeader> age_open_header(std::span<const std::uint8_t> binary,
                                         std::span<const AgeIdentity> identities) {
-  if (identities.empty())
-    return fail(ErrorKind::kInvalidArgument, "age decryption needs at least one identity");
   auto parsed = parse_age_header(binary);
   if (!parsed) return std::unexpected(parsed.error());
+  if (identities.empty())
+    return fail(ErrorKind::kInvalidArgument, "age decryption needs at least one identity");
   const auto& stanzas = parsed->header.stanzas;
 
   // Passphrase files must not be mixed with other recipients: their authenticity rests on it.

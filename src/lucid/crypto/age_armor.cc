@@ -44,7 +44,8 @@ bool age_is_armored(std::span<const std::uint8_t> file) {
   if (text.starts_with("age-encryption.org/")) return false;
   std::size_t start = 0;
   while (start < text.size() && is_space(text[start])) ++start;
-  return text.substr(start).starts_with("-----") || text.find(kAgeArmorBegin) != std::string_view::npos;
+  return text.substr(start).starts_with("-----") ||
+         text.find("BEGIN AGE ENCRYPTED FILE") != std::string_view::npos;
 }
 
 Result<std::vector<std::uint8_t>> age_dearmor(std::span<const std::uint8_t> file) {

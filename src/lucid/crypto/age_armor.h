@@ -21,8 +21,8 @@ std::string age_armor(std::span<const std::uint8_t> binary);
 Result<std::vector<std::uint8_t>> age_dearmor(std::span<const std::uint8_t> text);
 
 // True when `file` is meant as armor rather than a binary age file: it does not start with
-// "age-encryption.org/" and, after leading whitespace, starts with "-----" or contains the BEGIN
-// line (so that text around an armored file is reported as an armor failure, not a header one).
+// "age-encryption.org/" and, after leading whitespace, starts with "-----" or contains "BEGIN AGE
+// ENCRYPTED FILE" (so that a damaged or wrapped armored file is an armor failure, not a header one).
 bool age_is_armored(std::span<const std::uint8_t> file);
 
 }  // namespace lucid::crypto
