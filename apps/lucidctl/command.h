@@ -1,0 +1,17 @@
+// How lucidctl's subcommands plug in: each cmd_<name>.cc defines one register function that adds
+// its subcommand to the app and sets a callback; main.cc calls them all. Callbacks store their
+// exit code in `exit_code` (0 ok, 1 findings/refusal, 2 usage or I/O error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lucidctl {
+
+struct Context {
+  int exit_code = 0;
+};
+
+// One line per subcommand family; keep the list in main.cc in the same order.
+void register_version(CLI::App& app, Context& ctx);
+
+}  // namespace lucidctl

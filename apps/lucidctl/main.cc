@@ -1,0 +1,30 @@
+// lucidctl: the GitOps console's command line (SPEC-4). Thin: each subcommand lives in its own
+// cmd_<name>.cc and calls into a module; this file only assembles them and maps parse errors.
+#include <fmt/format.h>
+
+#include "command.h"
+#include "lucid/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{fmt::format(
+      "lucidctl {} — lint, render, build, verify and reconcile Lucid clusters from one config repo (SPEC-4)",
+      lucid::kLucidVersion)};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(lucid::kLucidVersion));
+  app.footer(
+      "EXIT STATUS\n"
+      "  0  success\n"
+      "  1  findings at error level, a refused verification, or a failed check\n"
+      "  2  usage error, unreadable input or I/O error\n");
+
+  lucidctl::Context ctx;
+  lucidctl::register_version(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return ctx.exit_code;
+}
