@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -42,6 +43,10 @@ int report(const Error& e, int code = kExitBadInput) {
 lucid::Result<std::uint64_t> parse_size(const std::string& text) {
   std::size_t pos = 0;
   std::uint64_t n = 0;
+  if (text.empty() || text[0] < '0' || text[0] > '9') {
+    return lucid::fail(ErrorKind::kInvalidArgument,
+                       fmt::format("--chunk-size {}: not a size (use bytes or e.g. 8MiB)", text));
+  }
   try {
     n = std::stoull(text, &pos);
   } catch (...) {
@@ -59,6 +64,9 @@ lucid::Result<std::uint64_t> parse_size(const std::string& text) {
   else
     return lucid::fail(ErrorKind::kInvalidArgument,
                        fmt::format("--chunk-size {}: unknown unit \"{}\" (use KiB or MiB)", text, unit));
+  if (n > UINT64_MAX / mult) {
+    return lucid::fail(ErrorKind::kInvalidArgument, fmt::format("--chunk-size {}: too large", text));
+  }
   return n * mult;
 }
 

@@ -23,9 +23,14 @@ Error io_error(const fs::path& path, const std::string& action, int err) {
                fmt::format("{}: cannot {}: {}", path.string(), action, errno_text(err))};
 }
 
+// "out/" names the same thing as "out"; the staging name is built from the last component.
+fs::path without_trailing_slash(const fs::path& p) {
+  return p.has_filename() || !p.has_parent_path() ? p : p.parent_path();
+}
+
 // Random suffix for temporary names; mkstemp/mkdtemp supply the randomness.
 fs::path hidden_sibling(const fs::path& target, const char* kind) {
-  fs::path parent = target.parent_path();
+  fs::path parent = target.parent_path();  // callers pass targets without a trailing slash
   if (parent.empty()) parent = ".";
   return parent / fmt::format(".{}.{}-XXXXXX", target.filename().string(), kind);
 }
@@ -106,7 +111,8 @@ Status append_line(const fs::path& path, const std::string& line, unsigned mode)
 
 // ---- StagingDir ----
 
-Result<StagingDir> StagingDir::create(const fs::path& target) {
+Result<StagingDir> StagingDir::create(const fs::path& target_in) {
+  const fs::path target = without_trailing_slash(target_in);
   std::error_code ec;
   auto status = fs::symlink_status(target, ec);
   if (!ec && fs::exists(status)) {
@@ -153,7 +159,8 @@ Status StagingDir::commit() {
 
 // ---- StagingFile ----
 
-Result<StagingFile> StagingFile::create(const fs::path& target, unsigned mode) {
+Result<StagingFile> StagingFile::create(const fs::path& target_in, unsigned mode) {
+  const fs::path target = without_trailing_slash(target_in);
   std::string templ = hidden_sibling(target, "tmp").string();
   int fd = ::mkstemp(templ.data());
   if (fd < 0) return std::unexpected(io_error(templ, "create temporary file", errno));

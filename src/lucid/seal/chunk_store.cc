@@ -22,19 +22,17 @@ std::optional<ChunkFault> load_chunk(const fs::path& dir, const ManifestChunk& e
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT)
-      return ChunkFault{"missing-chunk", fmt::format("chunk {}: file {} is missing", entry.index,
-                                                     chunk_relative_path(entry.index).string())};
-    return ChunkFault{"unreadable-chunk", fmt::format("chunk {}: cannot open {}: {}", entry.index,
-                                                      path.string(), errno_text(err))};
+      return ChunkFault{"missing-chunk",
+                        fmt::format("file {} is missing", chunk_relative_path(entry.index).string())};
+    return ChunkFault{"unreadable-chunk", fmt::format("cannot open {}: {}", path.string(), errno_text(err))};
   }
   struct stat st {};
   ::fstat(fd, &st);
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (size != entry.sealed_bytes) {
     ::close(fd);
-    return ChunkFault{"length-mismatch",
-                      fmt::format("chunk {}: sealed length {} differs from the manifest's {}", entry.index,
-                                  size, entry.sealed_bytes)};
+    return ChunkFault{"length-mismatch", fmt::format("sealed length {} differs from the manifest's {}", size,
+                                                     entry.sealed_bytes)};
   }
   buffer.resize(size);
   std::size_t done = 0;
@@ -44,17 +42,15 @@ std::optional<ChunkFault> load_chunk(const fs::path& dir, const ManifestChunk& e
     if (n <= 0) {
       int err = n < 0 ? errno : EIO;
       ::close(fd);
-      return ChunkFault{"unreadable-chunk", fmt::format("chunk {}: cannot read {}: {}", entry.index,
-                                                        path.string(), errno_text(err))};
+      return ChunkFault{"unreadable-chunk",
+                        fmt::format("cannot read {}: {}", path.string(), errno_text(err))};
     }
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
   if (crypto::merkle_leaf_hash(buffer) != entry.leaf_hash) {
-    return ChunkFault{
-        "leaf-hash-mismatch",
-        fmt::format("chunk {}: content does not match its leaf hash (altered, swapped or replaced)",
-                    entry.index)};
+    return ChunkFault{"leaf-hash-mismatch",
+                      std::string("content does not match its leaf hash (altered, swapped or replaced)")};
   }
   return std::nullopt;
 }

@@ -15,7 +15,7 @@ namespace lucid::seal {
 struct ChunkFault {
   std::string
       reason;  // machine-readable: missing-chunk, unreadable-chunk, length-mismatch, leaf-hash-mismatch
-  std::string message;  // for people: "chunk 3: sealed length 17 differs from the manifest's 16"
+  std::string detail;  // for people, without the chunk: "sealed length 17 differs from the manifest's 16"
 };
 
 // Reads chunk `entry` of session `dir` into `buffer` and checks it; nullopt when it matches.

@@ -60,6 +60,12 @@ Result<OpenSummary> open_session(const fs::path& dir, const SessionKey& session_
     i.chunk_index = problems.front().chunk_index;
     return std::unexpected(log_incident(i, options.incident_log));
   }
+  if (auto extra = unexpected_chunk_files(dir, m.chunks.size()); !extra.empty()) {
+    Incident i = base;
+    i.reason = "unexpected-chunk-file";
+    i.detail = fmt::format("{} is not listed in the manifest (an added or duplicated chunk)", extra.front());
+    return std::unexpected(log_incident(i, options.incident_log));
+  }
   SessionId id{};
   parse_uuid(m.session_id, id);
 
@@ -139,10 +145,7 @@ Result<OpenSummary> open_session(const fs::path& dir, const SessionKey& session_
         incident = base;
         incident->chunk_index = i;
         incident->reason = slot.fault->reason;
-        // chunk_store messages start with "chunk N: "; the incident names the chunk separately.
-        std::string prefix = fmt::format("chunk {}: ", i);
-        incident->detail = slot.fault->message.starts_with(prefix) ? slot.fault->message.substr(prefix.size())
-                                                                   : slot.fault->message;
+        incident->detail = slot.fault->detail;
         break;
       }
       write_status =

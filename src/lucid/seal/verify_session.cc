@@ -31,12 +31,8 @@ Result<VerifyReport> verify_session(const fs::path& dir,
   }
   VerifyReport report;
   auto manifest = read_manifest(dir);
-  if (!manifest) {
-    if (manifest.error().kind == ErrorKind::kNotFound || manifest.error().kind == ErrorKind::kIo)
-      return std::unexpected(manifest.error());
-    report.problems.push_back({"manifest", manifest.error().message, std::nullopt});
-    return report;
-  }
+  // An unreadable or unparseable manifest leaves nothing to verify: one error, not a report.
+  if (!manifest) return std::unexpected(manifest.error());
   report.problems = check_manifest(*manifest, expected_node_key);
   if (auto h = manifest->hash()) report.manifest_hash = *h;
 
@@ -51,7 +47,7 @@ Result<VerifyReport> verify_session(const fs::path& dir,
   });
   report.bytes_hashed = hashed;
   for (std::size_t i = 0; i < faults.size(); ++i) {
-    if (faults[i]) report.problems.push_back({fmt::format("chunk {}", i), faults[i]->message, i});
+    if (faults[i]) report.problems.push_back({fmt::format("chunk {}", i), faults[i]->detail, i});
   }
   for (const auto& extra : unexpected_chunk_files(dir, manifest->chunks.size())) {
     report.problems.push_back(
