@@ -1,0 +1,98 @@
+#include "lucid/base/http_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string_view>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+namespace lucid {
+namespace {
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+// Collects "Name: value" header lines; a new status line (after a 100 Continue) starts afresh.
+std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    headers->clear();
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  (*headers)[name] = std::string(value);
+  return size * n;
+}
+
+Result<HttpResponse> perform(const std::string& method, const std::string& url, const std::string* body,
+                             const std::string& content_type, const HttpOptions& o) {
+  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!initialised) return fail(ErrorKind::kInternal, "libcurl failed to initialise");
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return fail(ErrorKind::kInternal, "libcurl: no handle");
+  HttpResponse r;
+  curl_slist* headers = nullptr;
+  for (const auto& [k, v] : o.headers)
+    headers = curl_slist_append(headers, fmt::format("{}: {}", k, v).c_str());
+  if (body) headers = curl_slist_append(headers, fmt::format("Content-Type: {}", content_type).c_str());
+  if (body) headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> hold(headers, curl_slist_free_all);
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
+  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  if (body) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+  }
+  if (method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET" && method != "POST") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  } else if (method == "POST" && !body) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+  }
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) return fail(ErrorKind::kIo, fmt::format("{}: {}", url, curl_easy_strerror(rc)));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  return r;
+}
+
+}  // namespace
+
+Result<HttpResponse> http_get(const std::string& url, const HttpOptions& options) {
+  return perform("GET", url, nullptr, "", options);
+}
+
+Result<HttpResponse> http_post(const std::string& url, const std::string& body,
+                               const std::string& content_type, const HttpOptions& options) {
+  return perform("POST", url, &body, content_type, options);
+}
+
+Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string* body,
+                                  const std::string& content_type, const HttpOptions& options) {
+  return perform(method, url, body, content_type, options);
+}
+
+}  // namespace lucid

@@ -1,0 +1,42 @@
+// A small blocking HTTP client on libcurl: GET, POST and any other method (HEAD, PUT, DELETE) over TCP
+// or a unix socket (the Docker engine at /var/run/docker.sock), with a timeout. One request per call.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "lucid/base/result.h"
+
+namespace lucid {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // response headers, names lower-cased (last one wins)
+
+  // The header's value or "" when absent; `name` in lower case.
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpOptions {
+  std::string unix_socket;  // when set, connect here; the URL's host is then only a name ("http://docker")
+  std::chrono::milliseconds timeout{5000};
+  std::map<std::string, std::string> headers;
+};
+
+// Fails (kIo) when no connection could be made or the transfer broke; any HTTP status is a success.
+Result<HttpResponse> http_get(const std::string& url, const HttpOptions& options = {});
+Result<HttpResponse> http_post(const std::string& url, const std::string& body,
+                               const std::string& content_type = "application/json",
+                               const HttpOptions& options = {});
+// Any method: "HEAD" sends no body and reads none; with `body` set the bytes are sent with
+// `content_type` (PUT, PATCH, POST). Redirects are not followed.
+Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string* body,
+                                  const std::string& content_type = "application/octet-stream",
+                                  const HttpOptions& options = {});
+
+}  // namespace lucid

@@ -1,0 +1,57 @@
+#include "lucid/render/plan.h"
+
+#include <fmt/format.h>
+
+#include "lucid/base/canonical_json.h"
+#include "lucid/base/hex.h"
+#include "lucid/crypto/blake3.h"
+#include "lucid/yaml/emitter.h"
+
+namespace lucid::render {
+namespace {
+
+nlohmann::json integers_only(const nlohmann::json& v) {
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
+  if (v.is_object()) {
+    nlohmann::json o = nlohmann::json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) o[it.key()] = integers_only(it.value());
+    return o;
+  }
+  if (v.is_array()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& i : v) a.push_back(integers_only(i));
+    return a;
+  }
+  return v;
+}
+
+std::string blake3_hex(const std::string& s) {
+  auto d = crypto::blake3(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+  return to_hex(d);
+}
+
+}  // namespace
+
+Result<std::string> hash_input(const nlohmann::json& value) {
+  return canonical_json(integers_only(value));
+}
+
+std::string config_hash(const nlohmann::json& service) {
+  auto c = hash_input(service);
+  return c ? blake3_hex(*c) : std::string();
+}
+
+Status finish_plan(Plan& plan) {
+  auto c = hash_input(plan.document);
+  if (!c) return std::unexpected(c.error());
+  plan.json = *c;
+  plan.content_hash = blake3_hex(*c);
+  plan.yaml = yaml::emit(plan.document);
+  plan.service_hashes.clear();
+  if (plan.document.contains("services"))
+    for (auto it = plan.document["services"].begin(); it != plan.document["services"].end(); ++it)
+      plan.service_hashes[it.key()] = config_hash(it.value());
+  return {};
+}
+
+}  // namespace lucid::render

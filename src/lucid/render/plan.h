@@ -1,0 +1,40 @@
+// A Plan: the resolved compose document in canonical forms with its content hash and one config
+// hash per service (docs/formats.md "Render plan and config hashes").
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lucid/base/result.h"
+#include "lucid/fleet/model.h"
+
+namespace lucid::render {
+
+struct SecretUse {
+  std::string variable;  // the .env key
+  fleet::SecretRef ref;
+  bool resolved = false;  // false: the reference text was left in the document
+};
+
+struct Plan {
+  std::string project;                                // "lucid-<cluster>" for cluster renders
+  nlohmann::json document;                            // {services, networks?, volumes?, secrets?, configs?}
+  std::string yaml;                                   // deterministic block YAML of `document`
+  std::string json;                                   // canonical JSON (RFC 8785) of `document`
+  std::string content_hash;                           // BLAKE3(json), hex
+  std::map<std::string, std::string> service_hashes;  // service → BLAKE3(canonical JSON of it), hex
+  std::vector<SecretUse> secrets;
+  std::vector<std::string> warnings;  // e.g. unset variables defaulted to ""
+};
+
+// Fills yaml/json/content_hash/service_hashes from `document`.
+Status finish_plan(Plan& plan);
+// The canonical JSON used for hashing: RFC 8785, with non-integer numbers written as strings.
+Result<std::string> hash_input(const nlohmann::json& value);
+std::string config_hash(const nlohmann::json& service);  // hex BLAKE3 of hash_input(service)
+
+}  // namespace lucid::render
