@@ -24,6 +24,7 @@
 #include "lucid/crypto/merkle.h"
 #include "lucid/seal/keys.h"
 #include "lucid/seal/manifest.h"
+#include "testing/data.h"
 #include "testing/testing.h"
 
 namespace lucid::e2e {
@@ -45,84 +46,10 @@ std::string worker() {
 
 // ---- data ----
 
-// xoshiro256** seeded by splitmix64: reproducible and incompressible.
-class Prng {
- public:
-  explicit Prng(std::uint64_t seed) {
-    for (auto& w : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      w = z ^ (z >> 31);
-    }
-  }
-  std::uint64_t next() {
-    std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
+using lucid::testing::write_random_file;
 
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
-
-void write_random_file(const fs::path& path, std::uint64_t n, std::uint64_t seed) {
-  Prng g(seed);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  std::vector<std::uint64_t> block(kMiB / 8);
-  while (n > 0) {
-    for (auto& w : block) w = g.next();
-    std::uint64_t take = std::min<std::uint64_t>(n, kMiB);
-    f.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(take));
-    n -= take;
-  }
-  ASSERT_TRUE(f.good()) << path;
-}
-
-// Log-like lines, as a recorder or a service writes them.
 void write_text_file(const fs::path& path, std::uint64_t n, std::uint64_t seed) {
-  static const char* const kLevels[] = {"INFO", "DEBUG", "WARN", "ERROR"};
-  static const char* const kComponents[] = {"node-worker", "ingest", "scheduler", "storage", "rtmp"};
-  static const char* const kMessages[] = {
-      "chunk sealed",        "segment received from camera",     "retrying upload",
-      "queue depth changed", "keyframe interval drift detected", "session heartbeat"};
-  Prng g(seed);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  std::string buf;
-  buf.reserve(kMiB + 512);
-  char line[256];
-  std::uint64_t ms = 1764172800000ULL;
-  std::uint64_t written = 0;
-  while (written < n) {
-    buf.clear();
-    while (buf.size() < kMiB) {
-      ms += g.next() % 50;
-      std::uint64_t r = g.next();
-      int len = std::snprintf(
-          line, sizeof line,
-          "2026-11-26T%02llu:%02llu:%02llu.%03lluZ %-5s %s[%llu]: %s id=%llu bytes=%llu took=%llums\n",
-          static_cast<unsigned long long>((ms / 3600000) % 24),
-          static_cast<unsigned long long>((ms / 60000) % 60),
-          static_cast<unsigned long long>((ms / 1000) % 60), static_cast<unsigned long long>(ms % 1000),
-          kLevels[r % 4], kComponents[(r >> 8) % 5], static_cast<unsigned long long>(1000 + (r >> 16) % 8),
-          kMessages[(r >> 24) % 6], static_cast<unsigned long long>((r >> 32) % 100000),
-          static_cast<unsigned long long>((r >> 20) % 16777216),
-          static_cast<unsigned long long>((r >> 40) % 500));
-      buf.append(line, static_cast<std::size_t>(len));
-    }
-    std::uint64_t take = std::min<std::uint64_t>(n - written, buf.size());
-    f.write(buf.data(), static_cast<std::streamsize>(take));
-    written += take;
-  }
-  ASSERT_TRUE(f.good()) << path;
+  lucid::testing::write_log_text_file(path, n, seed);
 }
 
 // Streams both files; true when their bytes are identical.

@@ -1,6 +1,7 @@
 // One chunk through Zstd + XChaCha20-Poly1305: round trips, every binding of the associated data and
 // the key, the decompression bound, and the compression figures of issue 2 item 5.
 #include "lucid/seal/chunk_codec.h"
+#include "testing/data.h"
 
 #include <gtest/gtest.h>
 
@@ -16,78 +17,10 @@
 namespace lucid::seal {
 namespace {
 
-// xoshiro256** seeded by splitmix64: fast, reproducible, and incompressible to Zstd.
-class Prng {
- public:
-  explicit Prng(std::uint64_t seed) {
-    for (auto& w : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      w = z ^ (z >> 31);
-    }
-  }
-  std::uint64_t next() {
-    std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
+using lucid::testing::random_data;
 
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
-
-std::vector<std::uint8_t> random_data(std::size_t n, std::uint64_t seed) {
-  Prng g(seed);
-  std::vector<std::uint8_t> out(n);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t v = g.next();
-    for (int b = 0; b < 8; ++b)
-      out[i + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(v >> (8 * b));
-  }
-  for (std::uint64_t v = g.next(); i < n; ++i, v >>= 8) out[i] = static_cast<std::uint8_t>(v);
-  return out;
-}
-
-// Log-like text: timestamps, levels, components and numbers, as a recorder or service would write.
 std::vector<std::uint8_t> text_data(std::size_t n, std::uint64_t seed) {
-  static const char* const kLevels[] = {"INFO", "DEBUG", "WARN", "ERROR"};
-  static const char* const kComponents[] = {"node-worker", "ingest", "scheduler", "storage", "rtmp"};
-  static const char* const kMessages[] = {
-      "chunk sealed",        "segment received from camera",     "retrying upload",
-      "queue depth changed", "keyframe interval drift detected", "session heartbeat"};
-  Prng g(seed);
-  std::string out;
-  out.reserve(n + 256);
-  char line[256];
-  std::uint64_t ms = 1764172800000ULL;
-  while (out.size() < n) {
-    ms += g.next() % 50;
-    std::uint64_t r = g.next();
-    int len = std::snprintf(line, sizeof line,
-                            "2026-11-26T%02llu:%02llu:%02llu.%03lluZ %-5s %s[%llu]: %s id=%llu bytes=%llu "
-                            "took=%llums\n",
-                            static_cast<unsigned long long>((ms / 3600000) % 24),
-                            static_cast<unsigned long long>((ms / 60000) % 60),
-                            static_cast<unsigned long long>((ms / 1000) % 60),
-                            static_cast<unsigned long long>(ms % 1000), kLevels[r % 4],
-                            kComponents[(r >> 8) % 5], static_cast<unsigned long long>(1000 + (r >> 16) % 8),
-                            kMessages[(r >> 24) % 6], static_cast<unsigned long long>((r >> 32) % 100000),
-                            static_cast<unsigned long long>((r >> 20) % 16777216),
-                            static_cast<unsigned long long>((r >> 40) % 500));
-    out.append(line, static_cast<std::size_t>(len));
-  }
-  out.resize(n);
-  return {out.begin(), out.end()};
+  return lucid::testing::log_text(n, seed);
 }
 
 struct Fixture {
