@@ -1,0 +1,89 @@
+// betad: the beta sidecar daemon (issue 7). Thin: flags and environment into BetadConfig, then
+// run until SIGTERM/SIGINT. Needs root or CAP_NET_ADMIN for the UDP ban (nsenter + nft).
+#include <signal.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "lucid/beta/betad.h"
+#include "lucid/beta/log.h"
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  lucid::beta::BetadConfig config;
+  CLI::App app{"betad — Tor onion services per plane, label watcher, resolver, ACLs, UDP ban"};
+  std::string planes = env_or("BETA_PLANES", "ops,chain,wallet");
+  std::string key_dir = "/var/lib/beta/keys", state_dir = "/var/lib/beta/tor", acl;
+  config.cluster_id = env_or("BETA_CLUSTER_ID", "");
+  bool no_udp_ban = false;
+  app.add_option("--cluster-id", config.cluster_id, "cluster id scoping the key files (env BETA_CLUSTER_ID)");
+  app.add_option("--planes", planes, "comma-separated planes (env BETA_PLANES)");
+  app.add_option("--key-dir", key_dir, "directory of <cluster>/<plane>.onion-key files (mode 0600)");
+  app.add_option("--state-dir", state_dir, "tor's private state: torrc, DataDirectory, cookie");
+  app.add_option("--socks", config.tor.socks_listen, "tor SocksPort (ip:port or ip:auto)");
+  app.add_flag("--disable-network", config.tor.disable_network,
+               "tor DisableNetwork 1 (tests; onions still publish)");
+  app.add_option("--tor", config.tor.tor_binary, "tor binary");
+  app.add_option("--docker-socket", config.docker_socket, "Docker engine socket");
+  app.add_option("--acl", acl, "plane ACL policy (policies/acl.yaml); default: same-plane, wallet deny");
+  app.add_option("--scope-label", config.scope_label,
+                 "only containers/networks carrying this key=value label");
+  app.add_option("--admin", config.admin_listen, "loopback admin listener for betactl and /metrics");
+  app.add_option("--resolver-port", config.resolver_port, "resolver port on each plane network");
+  app.add_option("--resolver-listen", config.resolver_listen, "explicit ip:port=plane resolver listeners");
+  app.add_flag("--no-udp-ban", no_udp_ban, "do not install the nftables UDP ban (not for production)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (config.cluster_id.empty()) {
+    fmt::print(stderr, "betad: BETA_CLUSTER_ID (or --cluster-id) is required\n");
+    return 2;
+  }
+  config.planes.clear();
+  for (std::size_t pos = 0; pos <= planes.size();) {
+    auto comma = planes.find(',', pos);
+    std::string p = planes.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!p.empty()) config.planes.push_back(p);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  config.key_dir = key_dir;
+  config.tor.state_dir = state_dir;
+  if (!acl.empty()) config.acl_file = acl;
+  config.udp_ban = !no_udp_ban;
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto daemon = lucid::beta::Betad::create(config);
+  if (!daemon) {
+    fmt::print(stderr, "betad: {}\n", daemon.error().message);
+    return 2;
+  }
+  if (auto s = (*daemon)->start(); !s) {
+    fmt::print(stderr, "betad: {}\n", s.error().message);
+    return 2;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  lucid::beta::log_line("betad", fmt::format("signal {}: stopping", sig));
+  (*daemon)->stop();
+  return 0;
+}

@@ -1,0 +1,243 @@
+#include "lucid/base/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "lucid/base/files.h"
+
+namespace lucid::http {
+namespace {
+
+Result<std::pair<std::string, std::uint16_t>> split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos)
+    return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' is not ip:port");
+  std::string host = address.substr(0, colon);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535)
+    return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' has a bad port");
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+std::string ip_of(const sockaddr_in& a) {
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  return buf;
+}
+
+void send_all(int fd, const std::string& data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+std::string render(const Response& r) {
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", r.status,
+      status_text(r.status), r.content_type, r.body.size(), r.body);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string status_text(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::start(const std::vector<std::string>& listen, Handler handler,
+                                              ServerOptions options) {
+  std::unique_ptr<Server> server(new Server(std::move(handler), options));
+  if (::pipe2(server->wake_pipe_, O_CLOEXEC) != 0) return fail(ErrorKind::kIo, "pipe: " + errno_text(errno));
+  for (const auto& address : listen) {
+    auto hp = split_host_port(address);
+    if (!hp) return std::unexpected(hp.error());
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(hp->second);
+    if (inet_pton(AF_INET, hp->first.c_str(), &sa.sin_addr) != 1)
+      return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' is not an IPv4 address");
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(ErrorKind::kIo, "socket: " + errno_text(errno));
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 128) != 0) {
+      int err = errno;
+      ::close(fd);
+      return fail(ErrorKind::kIo, "cannot listen on " + address + ": " + errno_text(err));
+    }
+    socklen_t len = sizeof sa;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    server->listen_fds_.push_back(fd);
+    server->ports_.push_back(ntohs(sa.sin_port));
+  }
+  server->acceptor_ = std::thread([s = server.get()] { s->accept_loop(); });
+  return server;
+}
+
+Server::~Server() {
+  stop();
+  for (int fd : listen_fds_) ::close(fd);
+  for (int fd : wake_pipe_)
+    if (fd >= 0) ::close(fd);
+}
+
+void Server::stop() {
+  if (stopping_.exchange(true)) return;
+  char c = 1;
+  [[maybe_unused]] auto n = ::write(wake_pipe_[1], &c, 1);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return active_ == 0; });
+}
+
+void Server::accept_loop() {
+  std::vector<pollfd> fds;
+  for (int fd : listen_fds_) fds.push_back({fd, POLLIN, 0});
+  fds.push_back({wake_pipe_[0], POLLIN, 0});
+  while (!stopping_) {
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds.back().revents) return;
+    for (std::size_t i = 0; i + 1 < fds.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      {
+        std::lock_guard lock(mu_);
+        if (active_ >= options_.max_connections) {
+          send_all(c, render({503, "text/plain", "too many connections\n"}));
+          ::close(c);
+          continue;
+        }
+        ++active_;
+      }
+      std::thread([this, c] {
+        serve(c);
+        ::close(c);
+        std::lock_guard lock(mu_);
+        --active_;
+        idle_.notify_all();
+      }).detach();
+    }
+  }
+}
+
+void Server::serve(int fd) {
+  timeval tv{};
+  tv.tv_sec = options_.io_timeout.count() / 1000;
+  tv.tv_usec = static_cast<suseconds_t>((options_.io_timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+  Request req;
+  sockaddr_in local{}, peer{};
+  socklen_t len = sizeof local;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  len = sizeof peer;
+  ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len);
+  req.local_ip = ip_of(local);
+  req.local_port = ntohs(local.sin_port);
+  req.peer_ip = ip_of(peer);
+
+  std::string buf;
+  char chunk[2048];
+  std::size_t end = std::string::npos;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+    if (buf.size() > options_.max_request_bytes) {
+      send_all(fd, render({413, "text/plain", "request too large\n"}));
+      return;
+    }
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // timeout or closed before a full request: nothing to answer
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+  if (end > options_.max_request_bytes) {
+    send_all(fd, render({413, "text/plain", "request too large\n"}));
+    return;
+  }
+  std::string head = buf.substr(0, end);
+  auto line_end = head.find("\r\n");
+  std::string request_line = head.substr(0, line_end);
+  auto sp1 = request_line.find(' ');
+  auto sp2 = sp1 == std::string::npos ? std::string::npos : request_line.find(' ', sp1 + 1);
+  if (sp2 == std::string::npos || request_line.compare(sp2 + 1, 5, "HTTP/") != 0) {
+    send_all(fd, render({400, "text/plain", "bad request line\n"}));
+    return;
+  }
+  req.method = request_line.substr(0, sp1);
+  req.target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (req.target.empty() || req.target[0] != '/') {
+    send_all(fd, render({400, "text/plain", "bad request target\n"}));
+    return;
+  }
+  std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+  while (pos < head.size()) {
+    auto e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    pos = e + 2;
+    auto colon = line.find(':');
+    if (colon == std::string::npos) {
+      send_all(fd, render({400, "text/plain", "bad header\n"}));
+      return;
+    }
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+    req.headers[lower(line.substr(0, colon))] = value;
+  }
+  Response resp;
+  try {
+    resp = handler_(req);
+  } catch (const std::exception&) {
+    resp = {500, "text/plain", "internal error\n"};
+  }
+  send_all(fd, render(resp));
+}
+
+}  // namespace lucid::http

@@ -1,0 +1,58 @@
+// Tor v3 onion identities: an Ed25519 seed per plane, the 64-byte expanded key that tor's ADD_ONION
+// takes (ED25519-V3), and the rend-spec-v3 address: base32(pubkey ‖ SHA3-256 checksum[:2] ‖ 0x03).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "lucid/base/result.h"
+#include "lucid/base/secret.h"
+#include "lucid/base/secret_bytes.h"
+
+namespace lucid::beta {
+
+using OnionPublicKey = std::array<std::uint8_t, 32>;
+
+// The 56-character v3 address (lower case, without ".onion").
+std::string onion_address(const OnionPublicKey& public_key);
+// Parses "<56 chars>[.onion]" and checks version and checksum; returns the public key.
+Result<OnionPublicKey> parse_onion_address(std::string_view address);
+// RFC 4648 base32, lower case, no padding.
+std::string base32_lower(std::span<const std::uint8_t> bytes);
+
+class OnionIdentity {
+ public:
+  static OnionIdentity from_seed(const SecretArray<32>& seed);
+  static OnionIdentity generate();
+
+  const OnionPublicKey& public_key() const { return public_key_; }
+  std::string address() const { return onion_address(public_key_); }
+  const SecretArray<32>& seed() const { return seed_; }
+  // SHA-512(seed) with the scalar clamped: the 64 bytes tor keeps as an expanded secret key.
+  const SecretArray<64>& expanded() const { return expanded_; }
+  // "ED25519-V3:<base64 of expanded>": secret, for the control connection only.
+  SecretBytes tor_key_spec() const;
+
+ private:
+  SecretArray<32> seed_;
+  SecretArray<64> expanded_;
+  OnionPublicKey public_key_{};
+};
+
+// `<key_dir>/<cluster_id>/<plane>.onion-key`; names must be [a-z0-9_-]{1,63}.
+Result<std::filesystem::path> identity_path(const std::filesystem::path& key_dir, std::string_view cluster_id,
+                                            std::string_view plane);
+
+// Reads a key file: refuses one that group or others may read, or that is not exactly the v1 text
+// "lucid-beta-onion-key-v1 <64 hex>\n". Errors never contain key material.
+Result<OnionIdentity> load_identity(const std::filesystem::path& path);
+// Writes the key file whole-or-nothing with mode 0600 (directories 0700).
+Status save_identity(const std::filesystem::path& path, const OnionIdentity& identity);
+// Loads the plane's identity, creating and saving a fresh one only when the file does not exist.
+Result<OnionIdentity> load_or_create_identity(const std::filesystem::path& key_dir,
+                                              std::string_view cluster_id, std::string_view plane);
+
+}  // namespace lucid::beta

@@ -1,0 +1,108 @@
+// ACL policy evaluation (the reference deploy/policies/acl.yaml and malformed policies) and
+// com.lucid.* label parsing, including the virtual-port rule.
+#include <gtest/gtest.h>
+
+#include "lucid/beta/acl.h"
+#include "lucid/beta/labels.h"
+
+namespace lucid::beta {
+namespace {
+
+const std::filesystem::path kPolicy = std::filesystem::path(LUCID_SOURCE_DIR) / "deploy/policies/acl.yaml";
+
+TEST(Acl, ReferencePolicy) {
+  auto p = AclPolicy::load(kPolicy);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->check("node-worker", "ops", "sessions-gateway", "ops").allowed);
+  EXPECT_TRUE(p->check("sessions-index", "chain", "blockchain-core", "chain").allowed);
+  EXPECT_FALSE(p->check("node-worker", "ops", "blockchain-core", "chain").allowed) << "cross-plane";
+  EXPECT_FALSE(p->check("walletd", "ops", "tron-node", "wallet").allowed) << "cross-plane";
+  EXPECT_TRUE(p->check("walletd", "wallet", "tron-node", "wallet").allowed);
+  EXPECT_TRUE(p->check("tron-node", "wallet", "walletd", "wallet").allowed) << "bidirectional";
+  EXPECT_TRUE(p->check("node-economy", "wallet", "tron-node", "wallet").allowed);
+  EXPECT_FALSE(p->check("tron-node", "wallet", "node-economy", "wallet").allowed) << "one-way";
+  EXPECT_FALSE(p->check("node-economy", "wallet", "walletd", "wallet").allowed);
+  EXPECT_FALSE(p->check("unknown", "wallet", "tron-node", "wallet").allowed);
+  auto d = p->check("observer", "wallet", "walletd", "wallet");
+  EXPECT_NE(d.reason.find("deny-by-default"), std::string::npos) << d.reason;
+  EXPECT_FALSE(p->check("a", "nowhere", "b", "nowhere").allowed) << "unknown plane";
+}
+
+TEST(Acl, MalformedPolicies) {
+  EXPECT_FALSE(AclPolicy::parse("version: 2\nplanes: {}\n"));
+  EXPECT_FALSE(AclPolicy::parse("version: 1\ncross_plane: allow\nplanes: {}\n"));
+  EXPECT_FALSE(AclPolicy::parse("version: 1\nplanes:\n  ops:\n    default: maybe\n"));
+  EXPECT_FALSE(
+      AclPolicy::parse("version: 1\nplanes:\n  wallet:\n    default: deny\n    allow:\n      - from: a\n"));
+  EXPECT_FALSE(AclPolicy::parse("version: 1\nplanes: [\n"));
+  EXPECT_FALSE(AclPolicy::parse("a: &x 1\nb: *x\n"));
+  auto ok = AclPolicy::parse(
+      "version: 1\nplanes:\n  wallet:\n    default: deny\n    allow:\n      - {from: a, to: b}\n");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(ok->check("a", "wallet", "b", "wallet").allowed);
+  EXPECT_FALSE(ok->check("b", "wallet", "a", "wallet").allowed);
+}
+
+TEST(Acl, DefaultsDenyWallet) {
+  auto p = AclPolicy::defaults({"ops", "chain", "wallet"});
+  EXPECT_TRUE(p.check("a", "ops", "b", "ops").allowed);
+  EXPECT_FALSE(p.check("walletd", "wallet", "tron-node", "wallet").allowed);
+}
+
+TEST(Acl, SplitServiceAtPlane) {
+  auto s = split_service_at_plane("tron-node@wallet");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->first, "tron-node");
+  EXPECT_EQ(s->second, "wallet");
+  EXPECT_FALSE(split_service_at_plane("tron-node"));
+  EXPECT_FALSE(split_service_at_plane("@wallet"));
+  EXPECT_FALSE(split_service_at_plane("a@b@c"));
+}
+
+const std::vector<std::string> kPlanes{"ops", "chain", "wallet"};
+
+TEST(Labels, Valid) {
+  auto l = parse_service_labels(
+      {{kPlaneLabel, "chain"}, {kServiceLabel, "blockchain-core"}, {kExposeLabel, "8080, 7100,8080"}},
+      kPlanes);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->plane, "chain");
+  EXPECT_EQ(l->service, "blockchain-core");
+  EXPECT_EQ(l->ports, (std::vector<std::uint16_t>{7100, 8080}));
+  auto client = parse_service_labels({{kPlaneLabel, "ops"}, {kServiceLabel, "node-worker"}}, kPlanes);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->ports.empty());
+}
+
+TEST(Labels, Malformed) {
+  auto unknown =
+      parse_service_labels({{kPlaneLabel, "mars"}, {kServiceLabel, "x"}, {kExposeLabel, "80"}}, kPlanes);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("mars"), std::string::npos);
+  for (std::string bad : {"", "80,", "http", "0", "65536", "80;81", "-1", "8080,abc", "123456"}) {
+    auto r = parse_service_labels({{kPlaneLabel, "ops"}, {kServiceLabel, "x"}, {kExposeLabel, bad}}, kPlanes);
+    EXPECT_FALSE(r) << "'" << bad << "'";
+    if (!r) {
+      EXPECT_NE(r.error().message.find("com.lucid.expose"), std::string::npos);
+    }
+  }
+  EXPECT_FALSE(parse_service_labels({{kPlaneLabel, "ops"}}, kPlanes));
+  EXPECT_FALSE(parse_service_labels({{kPlaneLabel, "ops"}, {kServiceLabel, "Bad Name"}}, kPlanes));
+  EXPECT_FALSE(parse_service_labels({{kServiceLabel, "x"}, {kExposeLabel, "80"}}, kPlanes));
+  EXPECT_TRUE(has_lucid_labels({{kExposeLabel, "80"}}));
+  EXPECT_FALSE(has_lucid_labels({{"com.docker.compose.project", "x"}}));
+}
+
+TEST(Labels, VirtualPortIsDeterministicAndInRange) {
+  auto a = preferred_virtual_port("chain", "blockchain-core", 8080);
+  EXPECT_EQ(a, preferred_virtual_port("chain", "blockchain-core", 8080));
+  EXPECT_NE(a, preferred_virtual_port("chain", "blockchain-ledger", 8080));
+  for (int p = 1; p < 2000; ++p) {
+    auto v = preferred_virtual_port("ops", "svc", static_cast<std::uint16_t>(p));
+    EXPECT_GE(v, 10000);
+    EXPECT_LT(v, 60000);
+  }
+}
+
+}  // namespace
+}  // namespace lucid::beta
