@@ -3,17 +3,20 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
-#include "lucid/beta/yaml_json.h"
+#include "lucid/yaml/loader.h"
+#include "lucid/yaml/scalar.h"
 
 namespace lucid::beta {
 
 Result<AclPolicy> AclPolicy::parse(std::string_view yaml_text) {
-  auto doc = yaml_to_json(yaml_text);
+  auto tree = yaml::parse(yaml_text, "acl policy");
+  if (!tree) return std::unexpected(tree.error());
+  auto doc = yaml::to_json(*tree);
   if (!doc) return std::unexpected(doc.error());
   const auto& j = *doc;
   auto bad = [](const std::string& what) { return fail(ErrorKind::kInvalidArgument, "acl policy: " + what); };
   if (!j.is_object()) return bad("not a mapping");
-  if (!j.contains("version") || j["version"] != "1") return bad("version must be 1");
+  if (!j.contains("version") || j["version"] != 1) return bad("version must be 1");
   if (j.contains("cross_plane") && j["cross_plane"] != "deny") return bad("cross_plane must be deny");
   if (!j.contains("planes") || !j["planes"].is_object()) return bad("planes must be a mapping");
   AclPolicy policy;
