@@ -79,7 +79,61 @@ Result<HttpResponse> perform(const std::string& method, const std::string& url, 
   return r;
 }
 
+struct StreamState {
+  const std::function<bool(std::string_view)>* on_data;
+  const std::function<bool()>* stop;
+  bool stopped = false;
+};
+
+std::size_t stream_data(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* st = static_cast<StreamState*>(user);
+  if ((*st->stop)() || !(*st->on_data)(std::string_view(data, size * n))) {
+    st->stopped = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  return size * n;
+}
+
+int stream_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* st = static_cast<StreamState*>(user);
+  if (!(*st->stop)()) return 0;
+  st->stopped = true;
+  return 1;  // aborts the transfer (CURLE_ABORTED_BY_CALLBACK)
+}
+
 }  // namespace
+
+Result<long> http_stream(const std::string& method, const std::string& url,
+                         const std::function<bool(std::string_view)>& on_data,
+                         const std::function<bool()>& stop, const HttpOptions& o) {
+  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!initialised) return fail(ErrorKind::kInternal, "libcurl failed to initialise");
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return fail(ErrorKind::kInternal, "libcurl: no handle");
+  curl_slist* headers = nullptr;
+  for (const auto& [k, v] : o.headers)
+    headers = curl_slist_append(headers, fmt::format("{}: {}", k, v).c_str());
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> hold(headers, curl_slist_free_all);
+  StreamState st{&on_data, &stop};
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (method != "GET") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stream_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &st);
+  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (rc != CURLE_OK && !st.stopped)
+    return fail(ErrorKind::kIo, fmt::format("{}: {}", url, curl_easy_strerror(rc)));
+  return status;
+}
 
 Result<HttpResponse> http_get(const std::string& url, const HttpOptions& options) {
   return perform("GET", url, nullptr, "", options);

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "lucid/base/result.h"
 
@@ -38,5 +40,13 @@ Result<HttpResponse> http_post(const std::string& url, const std::string& body,
 Result<HttpResponse> http_request(const std::string& method, const std::string& url, const std::string* body,
                                   const std::string& content_type = "application/octet-stream",
                                   const HttpOptions& options = {});
+
+// Streaming: sends `method` (no body) and hands the response body to `on_data` as it arrives, for
+// long-lived feeds such as the Docker /events stream. `options.timeout` bounds only the connection;
+// the transfer runs until the server ends it, `on_data` returns false, or `stop()` turns true
+// (checked at least once a second). Returns the HTTP status; stopping early is not an error.
+Result<long> http_stream(const std::string& method, const std::string& url,
+                         const std::function<bool(std::string_view)>& on_data,
+                         const std::function<bool()>& stop, const HttpOptions& options = {});
 
 }  // namespace lucid

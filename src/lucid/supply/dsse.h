@@ -1,0 +1,32 @@
+// DSSE envelopes (cosign attestations): the pre-authentication encoding, envelope parsing, signature
+// verification against policy keys, and the in-toto subject check for a blob's SHA-256.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lucid/base/result.h"
+#include "lucid/supply/cosign_verify.h"
+
+namespace lucid::supply {
+
+struct DsseEnvelope {
+  std::string payload_type;
+  std::string payload;                  // decoded bytes
+  std::vector<std::string> signatures;  // decoded DER signatures (keyid ignored)
+};
+
+// "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in ASCII decimal.
+std::string dsse_pae(std::string_view payload_type, std::string_view payload);
+
+Result<DsseEnvelope> parse_dsse(std::string_view json_text);
+
+// The verified in-toto statement: kAuthentication unless some signature verifies over the PAE with a key.
+Result<CosignVerified> verify_dsse(const DsseEnvelope& envelope, const SignerKeys& keys);
+
+// For an in-toto statement payload: ok when some subject's digest.sha256 equals `sha256_hex`.
+// kAuthentication when no subject matches (or there are none, or none carries sha256).
+Status check_in_toto_subject(std::string_view statement, std::string_view sha256_hex);
+
+}  // namespace lucid::supply
