@@ -7,6 +7,8 @@
 
 #include "command.h"
 #include "lucid/render/render.h"
+#include "lucid/supply/sops_keys.h"
+#include "lucid/supply/sops_resolver.h"
 
 extern char** environ;
 
@@ -14,7 +16,7 @@ namespace lucidctl {
 
 void register_render(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string cluster, repo = ".", file, project_dir;
+    std::string cluster, repo = ".", file, project_dir, identity;
     std::vector<std::string> env_files, profiles;
     bool json = false, hash = false;
   };
@@ -27,6 +29,8 @@ void register_render(CLI::App& app, Context& ctx) {
   cmd->add_option("--profile", opt->profiles, "Profile(s) to enable");
   cmd->add_option("--project-directory", opt->project_dir,
                   "Project directory (default: the file's directory)");
+  cmd->add_option("--identity", opt->identity,
+                  "age identity file for enc:sops references (else $AGE_PRIVATE_KEY / $SOPS_AGE_KEY_FILE)");
   cmd->add_flag("--json", opt->json, "Print canonical JSON instead of YAML");
   cmd->add_flag("--hash", opt->hash, "Print only the content hash");
   cmd->callback([opt, &ctx] {
@@ -38,7 +42,18 @@ void register_render(CLI::App& app, Context& ctx) {
     lucid::render::LeaveReferences secrets;
     lucid::Result<lucid::render::Plan> plan;
     if (!opt->cluster.empty()) {
-      plan = lucid::render::render_cluster(opt->repo, opt->cluster, secrets);
+      // With the site's age key, enc:sops references resolve from secrets/ (values stay in memory).
+      auto ids = lucid::supply::sops_load_identities(
+          opt->identity.empty() ? std::nullopt : std::optional<std::filesystem::path>(opt->identity));
+      if (!ids) {
+        fmt::print(stderr, "lucidctl render: {}\n", ids.error().message);
+        ctx.exit_code = 2;
+        return;
+      }
+      std::optional<lucid::supply::SopsSecretResolver> sops;
+      if (*ids) sops.emplace(std::filesystem::path(opt->repo) / "secrets", std::move(**ids));
+      plan = lucid::render::render_cluster(opt->repo, opt->cluster,
+                                           sops ? static_cast<lucid::render::SecretResolver&>(*sops) : secrets);
     } else {
       lucid::render::RenderOptions ro;
       ro.compose_file = opt->file;
