@@ -6,42 +6,20 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
-#include "lucid/base/http_client.h"
+#include "lucid/engine/containers.h"
 #include "lucid/render/render.h"
 
 namespace lucidctl {
 namespace {
 
-constexpr const char* kDockerSocket = "/var/run/docker.sock";
-constexpr const char* kConfigHashLabel = "com.lucid.config-hash";
-
-// service → config hash of the running containers of `project`; nullopt when no engine answers.
+// service → config hash of the containers of `project`; nullopt when no engine answers.
 std::optional<std::map<std::string, std::string>> running_services(const std::string& project) {
-  lucid::HttpOptions o;
-  o.unix_socket = kDockerSocket;
-  o.timeout = std::chrono::milliseconds(3000);
-  nlohmann::json filters = {{"label", {"com.docker.compose.project=" + project}}};
-  char* esc = nullptr;
-  std::string f = filters.dump();
-  std::string q;
-  for (char c : f) {
-    if (std::isalnum(static_cast<unsigned char>(c)))
-      q += c;
-    else
-      q += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-  }
-  (void)esc;
-  auto r = lucid::http_get("http://docker/containers/json?all=1&filters=" + q, o);
-  if (!r || r->status != 200) return std::nullopt;
+  lucid::engine::DockerClient docker;
+  auto list = lucid::engine::list_project(docker, project);
+  if (!list) return std::nullopt;
   std::map<std::string, std::string> out;
-  auto list = nlohmann::json::parse(r->body, nullptr, false);
-  if (!list.is_array()) return std::nullopt;
-  for (const auto& c : list) {
-    auto labels = c.value("Labels", nlohmann::json::object());
-    if (!labels.is_object()) continue;
-    std::string svc = labels.value("com.docker.compose.service", "");
-    if (!svc.empty()) out[svc] = labels.value(kConfigHashLabel, "");
-  }
+  for (const auto& c : *list)
+    if (!c.service.empty()) out[c.service] = c.config_hash;
   return out;
 }
 
@@ -91,7 +69,8 @@ void register_plan(CLI::App& app, Context& ctx) {
       fmt::print("{}\n", out.dump(2));
     } else {
       if (!engine)
-        fmt::print("no Docker engine answers at {}: planning against an empty state\n", kDockerSocket);
+        fmt::print("no Docker engine answers at {}: planning against an empty state\n",
+                   lucid::engine::kDefaultDockerSocket);
       fmt::print("project {}  content hash {}\n", plan->project, plan->content_hash);
       for (const auto& a : actions)
         fmt::print("  {:<10} {}\n", a["action"].get<std::string>(), a["service"].get<std::string>());

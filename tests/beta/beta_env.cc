@@ -1,5 +1,7 @@
 #include "beta/beta_env.h"
 
+#include "testing/docker.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,46 +37,19 @@ std::string trim(std::string s) {
   return s;
 }
 
-bool docker_answers() {
-  return testing::run({"docker", "version", "--format", "{{.Server.Version}}"}).exit_code == 0;
-}
-
 }  // namespace
 
 testing::RunResult docker(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"docker"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::run(argv);
+  return testing::docker(args);
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit,
                 std::chrono::milliseconds step) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(step);
-  }
-  return pred();
+  return testing::wait_until(pred, limit, step);
 }
 
 std::string ensure_docker() {
-  if (!testing::have_program("docker")) return "docker CLI not installed (apt-get install docker.io)";
-  if (docker_answers()) return {};
-  if (!testing::have_program("dockerd")) return "dockerd not installed (apt-get install docker.io)";
-  if (::geteuid() != 0) return "dockerd is not running and starting it needs root";
-  // Start the engine in the background, logs to a temp file; wait for /_ping via the CLI.
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setsid();
-    int fd = ::open("/tmp/lucid-dockerd.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execlp("dockerd", "dockerd", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  if (!wait_until(docker_answers, 60s, 500ms))
-    return "started dockerd but it did not answer within 60 s (/tmp/lucid-dockerd.log)";
-  return {};
+  return testing::ensure_docker();
 }
 
 std::string test_image(std::string& why) {
@@ -85,19 +60,10 @@ std::string test_image(std::string& why) {
     return tag;
   }
   done = true;
-  if (!std::filesystem::exists("/bin/busybox")) {
-    reason = why = "/bin/busybox missing (apt-get install busybox-static)";
-    return {};
-  }
-  testing::ScratchDir ctx;
-  std::filesystem::copy_file("/bin/busybox", ctx / "busybox");
-  std::filesystem::copy_file(testing::bin_dir() / "beta_probe", ctx / "probe");
-  std::ofstream(ctx / "Dockerfile") << "FROM scratch\nCOPY busybox /bin/busybox\nCOPY probe /bin/probe\n"
-                                       "ENTRYPOINT [\"/bin/busybox\"]\nCMD [\"sleep\", \"3600\"]\n";
-  auto r = testing::run({"env", "DOCKER_BUILDKIT=0", "docker", "build", "-q", "-t", "lucid-beta-test:e2e",
-                         ctx.path().string()});
-  if (r.exit_code != 0) {
-    reason = why = "docker build failed: " + r.err;
+  reason = testing::build_busybox_image("lucid-beta-test:e2e",
+                                        {{testing::bin_dir() / "beta_probe", "/bin/probe"}});
+  if (!reason.empty()) {
+    why = reason;
     return {};
   }
   tag = "lucid-beta-test:e2e";

@@ -138,6 +138,18 @@ TEST(Render, EveryClusterOfTheReferenceRepo) {
     for (const auto& s : plan->secrets) EXPECT_FALSE(s.resolved);
     auto again = render::render_cluster(repo, c.id.value, secrets);
     EXPECT_EQ(again->content_hash, plan->content_hash);
+    // apply_yaml = document + one config-hash label per service; the hashes are those of `document`.
+    auto applied = yaml::to_json(yaml::parse(plan->apply_yaml, "apply.yaml").value()).value();
+    for (const auto& [svc, hash] : plan->service_hashes) {
+      EXPECT_EQ(hash, render::config_hash(plan->document["services"][svc])) << svc;
+      EXPECT_EQ(applied["services"][svc]["labels"][render::kConfigHashLabel], hash) << svc;
+      auto stripped = applied["services"][svc];
+      stripped["labels"].erase(render::kConfigHashLabel);
+      if (stripped["labels"].empty() && !plan->document["services"][svc].contains("labels"))
+        stripped.erase("labels");
+      EXPECT_EQ(render::config_hash(stripped), hash) << svc;
+    }
+    EXPECT_EQ(plan->yaml.find(render::kConfigHashLabel), std::string::npos);
   }
 }
 

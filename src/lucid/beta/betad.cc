@@ -92,7 +92,7 @@ Status Betad::start() {
       std::string self = std::getenv("HOSTNAME") ? std::getenv("HOSTNAME") : "";
       std::map<std::string, std::string> self_ips;
       if (!self.empty())
-        if (auto c = docker_.get_json("/containers/" + DockerClient::encode(self) + "/json"))
+        if (auto c = docker_.get_json("/containers/" + engine::DockerClient::encode(self) + "/json"))
           for (const auto& [name, n] : (*c)["NetworkSettings"]["Networks"].items())
             self_ips[n.value("NetworkID", "")] = n.value("IPAddress", "");
       for (const auto& [id, net] : networks_) {
@@ -296,7 +296,7 @@ bool Betad::in_scope(const json& labels) const {
 
 Status Betad::discover_networks() {
   json filters = {{"label", json::array({kPlaneLabel})}};
-  auto list = docker_.get_json("/networks?filters=" + DockerClient::encode(filters.dump()));
+  auto list = docker_.get_json("/networks?filters=" + engine::DockerClient::encode(filters.dump()));
   if (!list) return std::unexpected(list.error());
   std::map<std::string, Network> found;
   for (const auto& n : *list) {
@@ -320,7 +320,7 @@ Status Betad::discover_networks() {
 }
 
 std::optional<Betad::Container> Betad::inspect(const std::string& id) {
-  auto j = docker_.get_json("/containers/" + DockerClient::encode(id) + "/json");
+  auto j = docker_.get_json("/containers/" + engine::DockerClient::encode(id) + "/json");
   if (!j) return std::nullopt;
   if (!(*j)["State"].value("Running", false)) return std::nullopt;
   auto labels_json = (*j)["Config"].value("Labels", json::object());
@@ -418,7 +418,7 @@ void Betad::watcher_loop() {
     }
     json filters = {{"type", json::array({"container"})}, {"event", json::array({"start", "die"})}};
     std::string path =
-        fmt::format("/events?since={}&filters={}", since, DockerClient::encode(filters.dump()));
+        fmt::format("/events?since={}&filters={}", since, engine::DockerClient::encode(filters.dump()));
     auto s = docker_.stream_events(
         path,
         [this](const json& ev) {

@@ -19,11 +19,11 @@
 #include "lucid/base/http_server.h"
 #include "lucid/base/result.h"
 #include "lucid/beta/acl.h"
-#include "lucid/beta/docker_client.h"
 #include "lucid/beta/labels.h"
 #include "lucid/beta/onion_key.h"
 #include "lucid/beta/tor_control.h"
 #include "lucid/beta/tor_supervisor.h"
+#include "lucid/engine/docker_client.h"
 
 namespace lucid::beta {
 
@@ -105,7 +105,7 @@ class Betad {
   bool in_scope(const nlohmann::json& labels) const;
 
   BetadConfig config_;
-  DockerClient docker_;
+  engine::DockerClient docker_;
   AclPolicy acl_;
   std::unique_ptr<TorSupervisor> tor_;
   std::unique_ptr<http::Server> admin_, resolver_;

@@ -51,6 +51,14 @@ Status finish_plan(Plan& plan) {
   if (plan.document.contains("services"))
     for (auto it = plan.document["services"].begin(); it != plan.document["services"].end(); ++it)
       plan.service_hashes[it.key()] = config_hash(it.value());
+  // The one place the config-hash label is added: to a copy, so `document` and its hashes stay put.
+  nlohmann::json applied = plan.document;
+  for (const auto& [service, hash] : plan.service_hashes) {
+    auto& svc = applied["services"][service];
+    if (!svc.contains("labels") || !svc["labels"].is_object()) svc["labels"] = nlohmann::json::object();
+    svc["labels"][kConfigHashLabel] = hash;
+  }
+  plan.apply_yaml = yaml::emit(applied);
   return {};
 }
 

@@ -29,9 +29,14 @@ struct Plan {
   std::map<std::string, std::string> service_hashes;  // service → BLAKE3(canonical JSON of it), hex
   std::vector<SecretUse> secrets;
   std::vector<std::string> warnings;  // e.g. unset variables defaulted to ""
+  // What apply feeds Compose: `yaml` with label com.lucid.config-hash = the service's config hash
+  // added to every service (after hashing, so the hashes stay those of `document`).
+  std::string apply_yaml;
 };
 
-// Fills yaml/json/content_hash/service_hashes from `document`.
+inline constexpr const char* kConfigHashLabel = "com.lucid.config-hash";
+
+// Fills yaml/json/content_hash/service_hashes/apply_yaml from `document`.
 Status finish_plan(Plan& plan);
 // The canonical JSON used for hashing: RFC 8785, with non-integer numbers written as strings.
 Result<std::string> hash_input(const nlohmann::json& value);

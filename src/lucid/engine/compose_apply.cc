@@ -1,0 +1,95 @@
+#include "lucid/engine/compose_apply.h"
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "lucid/base/subprocess.h"
+
+namespace lucid::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The last non-empty line of Compose's stderr: its error, without progress noise.
+std::string last_line(const std::string& text) {
+  std::size_t end = text.size();
+  while (end > 0) {
+    std::size_t start = text.rfind('\n', end - 1);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.find_first_not_of(" \r\t") != std::string::npos) return first_line(line);
+    if (start == 0) break;
+    end = start - 1;
+  }
+  return "(no output)";
+}
+
+Result<ProcessResult> run_compose(const ComposeTool& tool, const std::vector<std::string>& args,
+                                  const std::optional<std::string>& stdin_bytes, const ApplyOptions& o) {
+  ProcessOptions p;
+  p.argv = tool.argv;
+  p.argv.insert(p.argv.end(), args.begin(), args.end());
+  p.stdin_bytes = stdin_bytes;
+  p.cwd = o.work_dir;
+  p.timeout = o.timeout;
+  return run_process(p);
+}
+
+}  // namespace
+
+Result<ComposeTool> find_compose() {
+  static std::mutex mu;
+  static std::optional<Result<ComposeTool>> cached;
+  std::lock_guard lock(mu);
+  if (cached) return *cached;
+  for (std::vector<std::string> argv :
+       {std::vector<std::string>{"docker", "compose"}, std::vector<std::string>{"docker-compose"}}) {
+    ProcessOptions p;
+    p.argv = argv;
+    p.argv.push_back("version");
+    p.timeout = std::chrono::seconds(20);
+    auto r = run_process(p);
+    if (r && r->exit_code == 0) {
+      cached = ComposeTool{argv, first_line(r->out)};
+      return *cached;
+    }
+  }
+  cached = fail(ErrorKind::kNotFound, "neither `docker compose` nor `docker-compose` is installed");
+  return *cached;
+}
+
+Result<ApplyResult> apply(const std::string& compose_yaml, const std::string& project,
+                          const ApplyOptions& options) {
+  auto tool = find_compose();
+  if (!tool) return std::unexpected(tool.error());
+  std::vector<std::string> args{"-p", project, "-f", "-", "up", "-d"};
+  if (options.remove_orphans) args.push_back("--remove-orphans");
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  auto start = Clock::now();
+  auto r = run_compose(*tool, args, compose_yaml, options);
+  if (!r) return fail(r.error().kind, fmt::format("compose up {}: {}", project, r.error().message));
+  if (r->exit_code != 0)
+    return fail(ErrorKind::kIo,
+                fmt::format("compose up {} exited {}: {}", project, r->exit_code, last_line(r->err)));
+  ApplyResult out;
+  out.tool = tool->version;
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  out.log = std::move(r->err);
+  return out;
+}
+
+Status down(const std::string& project, const ApplyOptions& options) {
+  auto tool = find_compose();
+  if (!tool) return std::unexpected(tool.error());
+  // `down` needs a project file; an empty services map names nothing but lets orphans go.
+  auto r =
+      run_compose(*tool, {"-p", project, "-f", "-", "down", "--remove-orphans"}, "services: {}\n", options);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_code != 0)
+    return fail(ErrorKind::kIo,
+                fmt::format("compose down {} exited {}: {}", project, r->exit_code, last_line(r->err)));
+  return {};
+}
+
+}  // namespace lucid::engine
