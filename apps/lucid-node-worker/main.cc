@@ -342,6 +342,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(lucid::kLucidVersion));
   app.footer(std::string(kExitCodes) +
              "\nEXAMPLES\n"
+             "  lucid-node-worker health\n"
              "  lucid-node-worker keygen --out node.key\n"
              "  ffmpeg -i in.mkv -c copy -f mpegts - | lucid-node-worker seal - --out sess --node-key "
              "node.key --session-key-file sess.key\n"
@@ -418,11 +419,19 @@ int main(int argc, char** argv) {
   vproofc->add_option("proof", vp.proof, "Proof file from `proof`, or - for standard input")
       ->default_str("-");
 
+  // `health`: the compose healthcheck's exec-form probe. It proves the binary and its shared
+  // libraries load and run in the image (no shell, no network); it prints the version, exit 0.
+  auto* healthc = app.add_subcommand("health", "Exit 0 with the version: the image's healthcheck probe");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
+  }
+  if (*healthc) {
+    fmt::print("lucid-node-worker {} ok\n", lucid::kLucidVersion);
+    return kExitOk;
   }
   if (*keygen) return run_keygen(kg);
   if (*sealc) return run_seal(sa);

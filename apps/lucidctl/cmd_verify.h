@@ -1,9 +1,12 @@
 // `lucidctl verify`: one subcommand whose modes are --commit (signed commits, cmd_verify_commit.cc)
-// and --cluster (supply chain of a cluster's plan, not implemented yet). Each mode returns an exit code.
+// and --cluster (supply chain of a cluster's images, cmd_verify_cluster.cc). Each mode returns an exit code.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace lucidctl {
 
@@ -13,9 +16,28 @@ struct VerifyArgs {
   std::string repo = ".";                      // [REPO]
   std::optional<std::string> allowed_signers;  // --allowed-signers FILE
   std::optional<std::string> trusted_commit;   // --trusted-commit C
+  std::string registry;                        // --registry URL (--cluster)
+  std::vector<std::string> services;           // --service NAME (--cluster; empty: all)
   bool json = false;
 };
 
 int run_verify_commit(const VerifyArgs& args);
+int run_verify_cluster(const VerifyArgs& args);
+
+// The registry mirror's base URL: `flag`, else $LUCID_REGISTRY, else `fallback`; "host:port" gets
+// "http://" in front. "" when none is given.
+std::string registry_url(const std::string& flag, const std::string& fallback = {});
+
+}  // namespace lucidctl
+
+namespace lucid::supply {
+struct ClusterVerdict;
+}
+
+namespace lucidctl {
+
+// Shared by verify --cluster and gate: the verdict as JSON, and as text lines with `indent`.
+nlohmann::ordered_json cluster_verdict_json(const lucid::supply::ClusterVerdict& v);
+void print_cluster_verdict(const lucid::supply::ClusterVerdict& v, const std::string& indent);
 
 }  // namespace lucidctl

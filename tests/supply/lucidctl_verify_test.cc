@@ -1,5 +1,5 @@
-// `lucidctl verify --commit` as a program: text and JSON verdicts, exit codes 0/1/2, and the
-// reserved --cluster mode.
+// `lucidctl verify --commit` as a program: text and JSON verdicts, exit codes 0/1/2, and --cluster's
+// usage error without a registry (the cluster mode itself: tests/build/build_e2e_test.cc).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -77,7 +77,7 @@ TEST_F(LucidctlVerify, UsageAndInputErrorsExitTwoWithNothingOnStdout) {
       {"verify", "--commit", "HEAD", repo_.string(), "--allowed-signers", allowed_.string(),
        "--trusted-commit", "HEAD"},
       {"verify", repo_.string(), "--allowed-signers", allowed_.string()},  // neither --commit nor --cluster
-      {"verify", "--cluster", "site-a"},                                   // reserved
+      {"verify", "--cluster", "site-a"},                                   // no --registry
       {"verify", "--commit", "nope", repo_.string(), "--allowed-signers", allowed_.string()},
       {"verify", "--commit", "HEAD", (dir_ / "missing").string(), "--allowed-signers", allowed_.string()},
       {"verify", "--commit", "HEAD", repo_.string(), "--allowed-signers", (dir_ / "missing").string()},
@@ -89,7 +89,7 @@ TEST_F(LucidctlVerify, UsageAndInputErrorsExitTwoWithNothingOnStdout) {
     EXPECT_FALSE(r.err.empty());
   }
   auto cluster = lucidctl({"verify", "--cluster", "site-a"});
-  EXPECT_NE(cluster.err.find("not implemented yet"), std::string::npos);
+  EXPECT_NE(cluster.err.find("--registry"), std::string::npos) << cluster.err;
   std::ofstream(allowed_) << "# header\n\nalice@example.test bogus-option " << alice_.public_text << "\n";
   auto bad = lucidctl({"verify", "--commit", "HEAD", repo_.string(), "--allowed-signers", allowed_.string()});
   EXPECT_EQ(bad.exit_code, 2);

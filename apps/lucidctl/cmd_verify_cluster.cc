@@ -1,0 +1,104 @@
+// `lucidctl verify --cluster ID [REPO] [--registry URL] [--service S…] [--json]`: the supply-chain checks
+// of every image in the cluster's rendered plan (lucid::supply verify_images). Each refusal names the
+// image, the check and the reason.
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cmd_verify.h"
+#include "lucid/supply/verify_images.h"
+
+namespace lucidctl {
+namespace {
+
+namespace sp = lucid::supply;
+
+const char* level_name(sp::ImageFinding::Level l) {
+  switch (l) {
+    case sp::ImageFinding::Level::kError:
+      return "error";
+    case sp::ImageFinding::Level::kWarning:
+      return "warning";
+    case sp::ImageFinding::Level::kWaived:
+      return "waived";
+  }
+  return "error";
+}
+
+}  // namespace
+
+std::string registry_url(const std::string& flag, const std::string& fallback) {
+  std::string u = flag;
+  if (u.empty()) {
+    const char* env = std::getenv("LUCID_REGISTRY");
+    if (env != nullptr) u = env;
+  }
+  if (u.empty()) u = fallback;
+  if (u.empty()) return u;
+  if (!u.starts_with("http://") && !u.starts_with("https://")) u = "http://" + u;
+  while (u.back() == '/') u.pop_back();
+  return u;
+}
+
+nlohmann::ordered_json cluster_verdict_json(const sp::ClusterVerdict& v) {
+  nlohmann::ordered_json j;
+  j["cluster"] = v.cluster;
+  j["ok"] = v.ok();
+  j["images"] = nlohmann::json::array();
+  for (const auto& i : v.images) {
+    nlohmann::ordered_json e;
+    e["service"] = i.service;
+    e["image"] = i.image;
+    e["digest"] = i.digest;
+    e["ok"] = i.ok();
+    e["signer"] = i.signer;
+    e["sbom_packages"] = i.sbom_packages;
+    e["findings"] = nlohmann::json::array();
+    for (const auto& f : i.findings)
+      e["findings"].push_back({{"level", level_name(f.level)}, {"check", f.check}, {"message", f.message}});
+    j["images"].push_back(e);
+  }
+  return j;
+}
+
+void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& indent) {
+  for (const auto& i : v.images) {
+    if (i.ok())
+      fmt::print("{}ok      {} {}: signed by {}, SBOM {} packages\n", indent, i.service, i.digest, i.signer,
+                 i.sbom_packages);
+    else
+      fmt::print("{}REFUSED {}\n", indent, i.service);
+    for (const auto& f : i.findings) fmt::print("{}  {:<7} {}\n", indent, level_name(f.level), f.message);
+  }
+  std::size_t refused = 0;
+  for (const auto& i : v.images) refused += i.ok() ? 0 : 1;
+  fmt::print("{}cluster {}: {} image(s), {} refused\n", indent, v.cluster, v.images.size(), refused);
+}
+
+int run_verify_cluster(const VerifyArgs& args) {
+  std::string url = registry_url(args.registry);
+  if (url.empty()) {
+    fmt::print(stderr,
+               "lucidctl verify --cluster: give --registry URL (or set LUCID_REGISTRY): the mirror\n");
+    return 2;
+  }
+  auto policy = sp::load_image_policy(args.repo);
+  if (!policy) {
+    fmt::print(stderr, "lucidctl verify: {}\n", policy.error().message);
+    return 2;
+  }
+  sp::RegistryClient client(url);
+  auto verdict = sp::verify_cluster_images(args.repo, *args.cluster, client, *policy, args.services);
+  if (!verdict) {
+    fmt::print(stderr, "lucidctl verify: {}\n", verdict.error().message);
+    return 2;
+  }
+  if (args.json)
+    fmt::print("{}\n", cluster_verdict_json(*verdict).dump());
+  else
+    print_cluster_verdict(*verdict, "");
+  return verdict->ok() ? 0 : 1;
+}
+
+}  // namespace lucidctl

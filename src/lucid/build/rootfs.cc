@@ -1,0 +1,157 @@
+#include "lucid/build/rootfs.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lucid/base/files.h"
+#include "lucid/base/subprocess.h"
+#include "lucid/supply/signing_key.h"
+
+namespace lucid::build {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string json_array(const std::vector<std::string>& v) {
+  return nlohmann::json(v).dump();
+}
+
+Status copy_file(const fs::path& from, const fs::path& to, bool executable) {
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (ec)
+    return fail(ErrorKind::kIo,
+                fmt::format("{}: cannot create: {}", to.parent_path().string(), ec.message()));
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec)
+    return fail(ErrorKind::kIo,
+                fmt::format("{}: cannot copy to the build context: {}", from.string(), ec.message()));
+  fs::permissions(to, executable ? fs::perms(0755) : fs::perms(0644), ec);
+  return {};
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  return write_file_atomic(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0644);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> shared_library_closure(const fs::path& program) {
+  ProcessOptions po;
+  po.argv = {"ldd", program.string()};
+  po.timeout = std::chrono::seconds(30);
+  auto r = run_process(po);
+  if (!r) return std::unexpected(r.error());
+  std::vector<std::string> out;
+  if (r->exit_code != 0) {
+    // "not a dynamic executable" (static programs) leaves nothing to copy.
+    if ((r->out + r->err).find("not a dynamic executable") != std::string::npos) return out;
+    return fail(ErrorKind::kIo, fmt::format("ldd {}: {}", program.string(), first_line(r->err)));
+  }
+  std::size_t pos = 0;
+  while (pos < r->out.size()) {
+    auto end = r->out.find('\n', pos);
+    if (end == std::string::npos) end = r->out.size();
+    std::string line = r->out.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find("not found") != std::string::npos)
+      return fail(ErrorKind::kNotFound, fmt::format("{}: shared library not found: {}", program.string(),
+                                                    line.substr(line.find_first_not_of(" \t"))));
+    // "\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x…)" or "\t/lib64/ld-linux-x86-64.so.2 (0x…)".
+    auto arrow = line.find("=> ");
+    std::string rest = arrow == std::string::npos ? line : line.substr(arrow + 3);
+    auto start = rest.find_first_not_of(" \t");
+    if (start == std::string::npos || rest[start] != '/') continue;  // linux-vdso.so.1
+    auto stop = rest.find(' ', start);
+    out.push_back(rest.substr(start, stop == std::string::npos ? std::string::npos : stop - start));
+  }
+  return out;
+}
+
+Result<Rootfs> collect_rootfs(const ImageSpec& spec, const fs::path& bin_dir, const std::string& version) {
+  std::map<std::string, RootfsFile> files;
+  std::vector<fs::path> dynamic;
+  Rootfs out;
+  auto missing = [&](const std::string& what) {
+    return fail(ErrorKind::kNotFound, fmt::format("image {}: {} does not exist", spec.name, what));
+  };
+  std::error_code ec;
+  for (const auto& b : spec.binaries) {
+    fs::path src = bin_dir / b;
+    if (!fs::is_regular_file(src, ec)) return missing(src.string() + " (build it first)");
+    auto bytes = read_file(src);
+    if (!bytes) return std::unexpected(bytes.error());
+    std::string digest = supply::sha256_digest(*bytes);
+    out.binaries.push_back({b, version, digest.substr(7)});
+    files["/usr/local/bin/" + b] = {src, "/usr/local/bin/" + b, true};
+    dynamic.push_back(src);
+  }
+  for (const auto& p : spec.programs) {
+    if (!fs::is_regular_file(p, ec))
+      return missing(p + " (install its Debian package; scripts/bootstrap does)");
+    files[p] = {p, p, true};
+    dynamic.push_back(p);
+  }
+  for (const auto& f : spec.files) {
+    if (!fs::is_regular_file(f, ec)) return missing(f);
+    files[f] = {f, f, false};
+  }
+  for (const auto& prog : dynamic) {
+    auto libs = shared_library_closure(prog);
+    if (!libs) return fail(libs.error().kind, fmt::format("image {}: {}", spec.name, libs.error().message));
+    for (const auto& l : *libs)
+      if (!files.count(l)) files[l] = {l, l, true};  // the loader and .so files keep their x bits
+  }
+  std::set<std::string> sbom;
+  for (auto& [target, f] : files) {
+    out.files.push_back(f);
+    if (target.starts_with("/usr/local/bin/")) continue;  // Lucid binaries are listed as themselves
+    sbom.insert(target);
+    auto canon = fs::canonical(f.source, ec);
+    if (!ec && canon.string() != target) sbom.insert(canon.string());
+  }
+  out.sbom_paths.assign(sbom.begin(), sbom.end());
+  return out;
+}
+
+std::string dockerfile(const ImageSpec& spec, const std::string& version) {
+  std::string d = fmt::format(
+      "# Generated by `lucidctl build` from docker/images.yaml (image {}); do not edit.\n"
+      "FROM scratch\n"
+      "COPY rootfs/ /\n"
+      "USER {}\n"
+      "ENTRYPOINT {}\n",
+      spec.name, spec.user, json_array(spec.entrypoint));
+  if (!spec.healthcheck.empty())
+    d += fmt::format("HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD {}\n",
+                     json_array(spec.healthcheck));
+  d += fmt::format(
+      "LABEL org.opencontainers.image.title=\"lucid/{}\" org.opencontainers.image.version=\"{}\" "
+      "com.lucid.stage=\"{}\"\n",
+      spec.name, version, spec.stage);
+  return d;
+}
+
+Status write_build_context(const ImageSpec& spec, const Rootfs& rootfs, const std::string& version,
+                           const fs::path& dir) {
+  fs::path root = dir / "rootfs";
+  for (const auto& f : rootfs.files)
+    if (auto s = copy_file(f.source, root / f.target.substr(1), f.executable); !s) return s;
+  if (auto s = write_text(root / "etc/passwd", fmt::format("{}:x:{}:{}::/nonexistent:/nonexistent\n",
+                                                           spec.user_name, spec.uid(), spec.gid()));
+      !s)
+    return s;
+  if (auto s = write_text(root / "etc/group", fmt::format("{}:x:{}:\n", spec.user_name, spec.gid())); !s)
+    return s;
+  std::error_code ec;
+  fs::create_directories(root / "tmp", ec);
+  return write_text(dir / "Dockerfile", dockerfile(spec, version));
+}
+
+}  // namespace lucid::build

@@ -1,0 +1,71 @@
+// `lucidctl verify --cluster ID`: the supply-chain checks of every image in a cluster's rendered plan —
+// pinned by digest, present in the mirror (and its tag, if written, not moved), signed by a policy key,
+// an SBOM attached that holds the inclusion matrix's must-include components, no open advisory.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lucid/base/result.h"
+#include "lucid/supply/advisory_match.h"
+#include "lucid/supply/component_waivers.h"
+#include "lucid/supply/cosign_verify.h"
+#include "lucid/supply/inclusion_matrix.h"
+#include "lucid/supply/oci_registry.h"
+#include "lucid/supply/osv.h"
+#include "lucid/supply/waivers.h"
+
+namespace lucid::supply {
+
+// The repo's image policy: policies/signers/, inclusion-matrix.yaml, advisories/, waivers.yaml.
+struct ImagePolicy {
+  SignerKeys signers;
+  InclusionMatrix matrix;
+  std::vector<OsvAdvisory> advisories;
+  std::optional<AdvisoryIndex> index;
+  std::vector<Waiver> waivers;
+  std::vector<ComponentWaiver> component_waivers;
+  std::string today;  // YYYY-MM-DD, for waiver expiry
+};
+
+// Loads the policy files (a missing advisories dir or waivers.yaml means none; a missing signers dir or
+// matrix is an error). `today` defaults to the UTC date.
+Result<ImagePolicy> load_image_policy(const std::filesystem::path& repo, std::string today = {});
+
+struct ImageFinding {
+  enum class Level { kError, kWarning, kWaived };
+  Level level = Level::kError;
+  std::string check;    // pinned, mirror, tag, signature, sbom, inclusion, advisory
+  std::string message;  // one line: "<image>: <check>: <reason>"
+};
+
+struct ImageVerdict {
+  std::string service;
+  std::string image;   // as written in the plan
+  std::string digest;  // the pinned digest ("" when unpinned)
+  std::string signer;  // the policy key that verified
+  std::size_t sbom_packages = 0;
+  std::vector<ImageFinding> findings;
+  bool ok() const;  // no error-level finding
+};
+
+struct ClusterVerdict {
+  std::string cluster;
+  std::vector<ImageVerdict> images;  // by service name
+  bool ok() const;
+};
+
+// Checks one image. Never fails: problems are findings (registry unreachable is a `mirror` error).
+ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std::string_view service,
+                          std::string_view image);
+
+// Renders `cluster` of `repo` (secret references left in place) and verifies each service's image.
+// `only` limits the services (empty: all). kNotFound for an unknown cluster or service, render errors as is.
+Result<ClusterVerdict> verify_cluster_images(const std::filesystem::path& repo, const std::string& cluster,
+                                             RegistryClient& client, const ImagePolicy& policy,
+                                             const std::vector<std::string>& only = {});
+
+}  // namespace lucid::supply
