@@ -13,6 +13,13 @@ std::string Mark::str() const {
   return fmt::format("{}:{}:{}", file_name(), line, col);
 }
 
+Node::Node() = default;
+Node::~Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+
 bool Node::is_null() const {
   if (kind != Kind::kScalar || style != Style::kPlain) return false;
   if (!tag.empty()) return tag == "tag:yaml.org,2002:null";

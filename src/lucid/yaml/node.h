@@ -39,6 +39,14 @@ struct Node {
   std::vector<Node> items;                     // sequences
   std::vector<std::pair<Node, Node>> entries;  // mappings: (key, value), document order
 
+  // Out of line: Node is incomplete inside its own vectors, which clang instantiates eagerly.
+  Node();
+  ~Node();
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+
   bool is_scalar() const { return kind == Kind::kScalar; }
   bool is_sequence() const { return kind == Kind::kSequence; }
   bool is_mapping() const { return kind == Kind::kMapping; }

@@ -1,0 +1,118 @@
+// env/*: each cluster's .env has exactly SPEC-4's template keys, CLUSTER_ID is the cluster's id,
+// PROFILES names known profiles, secret-looking keys hold enc:sops: references that exist.
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "lucid/lint/checks.h"
+
+namespace lucid::lint {
+namespace {
+
+// SPEC-4 "Appendix — profile map & env".
+constexpr std::string_view kTemplate[] = {
+    "CLUSTER_ID", "PROFILES",    "BETA_PLANES",   "TOR_SOCKS",     "MONGO_RS",      "MONGO_SHARD_RANGE",
+    "TRON_MODE",  "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "LEDGER_PUBKEYS"};
+// Template keys whose value is `enc:sops` although their name does not look secret.
+constexpr std::string_view kTemplateSecrets[] = {"LEDGER_PUBKEYS"};
+
+bool in(std::string_view key, auto& list) {
+  return std::find(std::begin(list), std::end(list), key) != std::end(list);
+}
+
+bool secret_looking(std::string_view key) {
+  return key.ends_with("_KEY") || key.ends_with("_SECRET") || key.ends_with("_TOKEN") ||
+         key.find("PASSWORD") != std::string_view::npos || in(key, kTemplateSecrets);
+}
+
+// The node at `dotted` in `root`, or nullptr.
+const yaml::Node* lookup(const yaml::Node& root, std::string_view dotted) {
+  const yaml::Node* n = &root;
+  for (;;) {
+    auto dot = dotted.find('.');
+    n = n->find(dotted.substr(0, dot));
+    if (!n || dot == std::string_view::npos) return n;
+    dotted.remove_prefix(dot + 1);
+  }
+}
+
+void check_ref(const Context& ctx, const fleet::EnvEntry& e, Sink& sink) {
+  auto ref = fleet::parse_secret_ref(*e.value);
+  if (!ref) {
+    sink.add(e.mark, "env/secret-ref", fmt::format("{}: malformed secret reference", e.key),
+             "write enc:sops:<file under secrets/>#<dotted.key.path>");
+    return;
+  }
+  auto file = ctx.model.secrets.find(ref->file);
+  if (file == ctx.model.secrets.end()) {
+    sink.add(e.mark, "env/secret-ref",
+             fmt::format("{}: secrets/{} is missing or unreadable", e.key, ref->file),
+             "create it with SOPS (age), or fix the file name");
+    return;
+  }
+  const yaml::Node* n = lookup(*file->second.root, ref->path);
+  if (!n)
+    sink.add(e.mark, "env/secret-ref",
+             fmt::format("{}: secrets/{} has no key '{}'", e.key, ref->file, ref->path),
+             "add the key to the secrets file (sops edit), or fix the dotted path");
+  else if (!n->is_scalar())
+    sink.add(
+        e.mark, "env/secret-ref",
+        fmt::format("{}: '{}' in secrets/{} is a mapping or list, not a value", e.key, ref->path, ref->file),
+        "reference a leaf key");
+}
+
+void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
+  std::map<std::string_view, const fleet::EnvEntry*> last;
+  for (const auto& e : c.env->entries) {
+    if (!in(e.key, kTemplate))
+      sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
+               "the keys are exactly SPEC-4's template (deploy/README.md); put other settings elsewhere");
+    else if (last.contains(e.key))
+      sink.add(e.mark, "env/keys",
+               fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),
+               "keep one line per key");
+    last[e.key] = &e;
+  }
+  for (auto key : kTemplate)
+    if (!last.contains(key))
+      sink.add_file(c.env_path, "env/keys", fmt::format("{} is missing (cluster {})", key, c.id.value),
+                    fmt::format("add {}=… as in SPEC-4's template", key));
+  for (const auto& [key, e] : last) {
+    if (!e->value) {
+      sink.add(e->mark, "env/keys", fmt::format("{} has no value", key), "write KEY=VALUE");
+      continue;
+    }
+    const std::string& v = *e->value;
+    if (key == "CLUSTER_ID" && v != c.id.value)
+      sink.add(e->mark, "env/cluster-id",
+               fmt::format("CLUSTER_ID is '{}' but the cluster is '{}'", v, c.id.value),
+               "CLUSTER_ID must equal the directory name and the id in clusters.yaml");
+    if (key == "PROFILES") {
+      auto profiles = split_list(v);
+      if (profiles.empty())
+        sink.add(e->mark, "env/profiles", "PROFILES is empty",
+                 "name at least one profile of policies/profiles.yaml");
+      for (const auto& p : profiles)
+        if (!ctx.policy.known_profile(p))
+          sink.add(e->mark, "env/profiles", fmt::format("PROFILES names unknown profile '{}'", p),
+                   "use profiles defined in policies/profiles.yaml");
+    }
+    bool is_ref = v.starts_with("enc:sops");
+    if (secret_looking(key) && !is_ref)
+      sink.add(e->mark, "env/secret-plain",
+               fmt::format("{} looks secret but does not hold an enc:sops: reference", key),
+               "move the value into secrets/<id>.enc.yaml (sops) and write enc:sops:<file>#<key.path> here");
+    if (is_ref) check_ref(ctx, *e, sink);
+  }
+}
+
+}  // namespace
+
+void check_env(const Context& ctx, Sink& sink) {
+  for (const auto& c : ctx.model.clusters)
+    if (c.env) check_cluster(ctx, c, sink);
+}
+
+}  // namespace lucid::lint
