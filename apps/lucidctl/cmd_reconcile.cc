@@ -1,0 +1,253 @@
+// `lucidctl reconcile` (one pass or a loop for one cluster) and `lucidctl status` (what the state
+// store and the engine say about it): issue 6.
+#include <csignal>
+#include <cstdlib>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "lucid/engine/containers.h"
+#include "lucid/engine/labels.h"
+#include "lucid/reconcile/metrics.h"
+#include "lucid/reconcile/reconciler.h"
+#include "lucid/reconcile/watch.h"
+#include "lucid/supply/sops_keys.h"
+#include "lucid/supply/sops_resolver.h"
+
+namespace lucidctl {
+namespace {
+
+namespace rc = lucid::reconcile;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) {
+  g_stop = true;
+}
+
+// "500ms", "30s", "5m", "1h" or plain seconds.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  std::size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (n < 0) return std::nullopt;
+  std::string unit = text.substr(used);
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit.empty() || unit == "s") return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  return std::nullopt;
+}
+
+struct ReconcileArgs {
+  std::string repo, cluster, branch = "main", state_dir = "/var/lib/lucid", interval = "60s",
+                             health_timeout = "5m";
+  std::string listen = "127.0.0.1:9464";
+  std::string identity;
+  std::optional<std::string> allowed_signers, retry;
+  bool once = false, watch = false, json = false;
+};
+
+void print_pass(const rc::PassReport& r, bool json) {
+  if (json) {
+    nlohmann::ordered_json j;
+    j["commit"] = r.commit;
+    j["outcome"] = r.outcome;
+    j["reasons"] = r.reasons;
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  fmt::print("{} {}\n", r.commit.substr(0, 12), r.outcome);
+  for (const auto& why : r.reasons) fmt::print("  {}\n", why);
+}
+
+int run_reconcile(const ReconcileArgs& a) {
+  auto interval = parse_duration(a.interval);
+  auto health = parse_duration(a.health_timeout);
+  if (!interval || !health) {
+    fmt::print(stderr, "lucidctl reconcile: --interval/--health-timeout: give e.g. 30s, 5m, 500ms\n");
+    return 2;
+  }
+  rc::ReconcileConfig config;
+  config.cluster = a.cluster;
+  config.repo_url = a.repo;
+  config.branch = a.branch;
+  config.state_dir = a.state_dir;
+  config.retry = a.retry;
+  if (const char* socks = std::getenv("TOR_SOCKS"); socks != nullptr) config.socks_proxy = socks;
+  // With the site's age identity, enc:sops references resolve from the commit's secrets/ in memory.
+  auto ids = lucid::supply::sops_load_identities(
+      a.identity.empty() ? std::nullopt : std::optional<std::filesystem::path>(a.identity));
+  if (!ids) {
+    fmt::print(stderr, "lucidctl reconcile: {}\n", ids.error().message);
+    return 2;
+  }
+  if (*ids) {
+    auto keys = std::make_shared<const std::vector<lucid::crypto::X25519Identity>>(std::move(**ids));
+    config.resolver =
+        [keys](const std::filesystem::path& checkout) -> std::unique_ptr<lucid::render::SecretResolver> {
+      return std::make_unique<lucid::supply::SopsSecretResolver>(checkout / "secrets", *keys);
+    };
+  }
+  config.health.timeout = *health;
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  auto store = rc::StateStore::open(config.state_dir / "state.db");
+  if (!store) {
+    fmt::print(stderr, "lucidctl reconcile: {}\n", store.error().message);
+    return 2;
+  }
+  rc::PlanVerifier verifier(lucid::supply::TrustRoot{a.allowed_signers, std::nullopt});
+  lucid::engine::DockerClient docker;
+  if (auto s = docker.negotiate(); !s) {
+    fmt::print(stderr, "lucidctl reconcile: {}\n", s.error().message);
+    return 2;
+  }
+  if (!a.watch) {
+    auto r = rc::reconcile_once(config, verifier, *store, docker);
+    if (!r) {
+      fmt::print(stderr, "lucidctl reconcile: {}\n", r.error().message);
+      return 2;
+    }
+    print_pass(*r, a.json);
+    return r->outcome == "promoted" || r->outcome == "unchanged" || r->outcome == "repaired" ? 0 : 1;
+  }
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  rc::WatchOptions wo;
+  wo.interval = *interval;
+  rc::Metrics metrics;
+  std::unique_ptr<lucid::http::Server> server;
+  // The endpoint reads through its own connection, so it never sees a pass's open transaction.
+  std::optional<rc::StateStore> reader;
+  if (!a.listen.empty()) {
+    auto opened = rc::StateStore::open(config.state_dir / "state.db");
+    if (!opened) {
+      fmt::print(stderr, "lucidctl reconcile: {}\n", opened.error().message);
+      return 2;
+    }
+    reader.emplace(std::move(*opened));
+    auto started =
+        lucid::http::Server::start({a.listen}, rc::status_handler(metrics, *reader, docker, a.cluster));
+    if (!started) {
+      fmt::print(stderr, "lucidctl reconcile: --listen {}: {}\n", a.listen, started.error().message);
+      return 2;
+    }
+    server = std::move(*started);
+    fmt::print("listening on {}:{} (/metrics, /status)\n", a.listen.substr(0, a.listen.rfind(':')),
+               server->port(0));
+  }
+  rc::watch(
+      config, verifier, *store, docker, wo,
+      [&](const rc::WatchEvent& ev) {
+        metrics.record(ev);
+        if (!ev.drift.empty()) {
+          fmt::print("drift: {} change(s), first on {} ({}); corrected in {} ms\n", ev.drift.size(),
+                     ev.drift.front().service, lucid::engine::to_string(ev.drift.front().kind),
+                     ev.since_drift.count());
+        }
+        if (ev.pass)
+          print_pass(*ev.pass, a.json);
+        else
+          fmt::print(stderr, "lucidctl reconcile: {}\n", ev.error);
+        std::fflush(stdout);
+      },
+      [] { return g_stop.load(); });
+  if (server) server->stop();
+  return 0;
+}
+
+int run_status(const std::string& cluster, const std::string& state_dir, bool json) {
+  auto store = rc::StateStore::open(std::filesystem::path(state_dir) / "state.db");
+  if (!store) {
+    fmt::print(stderr, "lucidctl status: {}\n", store.error().message);
+    return 2;
+  }
+  auto rec = store->cluster(cluster);
+  auto attempts = store->attempts(cluster, 10);
+  auto bad = store->bad_commits(cluster);
+  if (!rec || !attempts || !bad) {
+    fmt::print(stderr, "lucidctl status: {}\n",
+               !rec        ? rec.error().message
+               : !attempts ? attempts.error().message
+                           : bad.error().message);
+    return 2;
+  }
+  lucid::engine::DockerClient docker;
+  std::vector<lucid::engine::ContainerState> containers;
+  std::string engine_error;
+  if (auto s = docker.negotiate(); !s) {
+    engine_error = s.error().message;
+  } else if (auto l = lucid::engine::list_project(docker, lucid::engine::project_name(cluster)); !l) {
+    engine_error = l.error().message;
+  } else {
+    containers = std::move(*l);
+  }
+  if (json) {
+    auto j = rc::status_json(*store, docker, cluster);
+    if (!j) {
+      fmt::print(stderr, "lucidctl status: {}\n", j.error().message);
+      return 2;
+    }
+    fmt::print("{}\n", j->dump());
+    return 0;
+  }
+  fmt::print("cluster   {}\ndesired   {}\napplied   {}\nlast-good {}\n", cluster, rec->desired, rec->applied,
+             rec->last_good);
+  for (const auto& b : *bad) fmt::print("bad       {}\n", b);
+  if (!engine_error.empty()) fmt::print("engine    {}\n", engine_error);
+  for (const auto& c : containers)
+    fmt::print("service   {:<20} {:<10} {}\n", c.service, c.state, c.health.empty() ? "-" : c.health);
+  for (const auto& at : *attempts) {
+    fmt::print("attempt   {} {} {} {}\n", at.started, at.kind, at.commit.substr(0, 12),
+               at.outcome.empty() ? "(unfinished)" : at.outcome);
+    for (const auto& why : at.reasons) fmt::print("            {}\n", why);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_reconcile(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<ReconcileArgs>();
+  auto* rec =
+      app.add_subcommand("reconcile", "Pull, verify, render, apply, wait on health, promote or roll back");
+  rec->add_option("--repo", args->repo,
+                  "Config repo URL (path, file://, ssh://, http(s)://; through TOR_SOCKS when set)")
+      ->required();
+  rec->add_option("--cluster", args->cluster, "Cluster id")->required();
+  rec->add_option("--branch", args->branch, "Tracked branch (default main)");
+  auto* once = rec->add_flag("--once", args->once, "One pass (the default)");
+  rec->add_flag("--watch", args->watch, "Reconcile every --interval and on drift, until SIGINT/SIGTERM")
+      ->excludes(once);
+  rec->add_option("--interval", args->interval, "Time between passes with --watch (default 60s)");
+  rec->add_option("--health-timeout", args->health_timeout, "Health wait limit (default 5m)");
+  rec->add_option("--state-dir", args->state_dir, "State store and mirror (default /var/lib/lucid)");
+  rec->add_option("--allowed-signers", args->allowed_signers, "Trusted commit signers (ssh allowed_signers)");
+  rec->add_option("--identity", args->identity,
+                  "age identity file for enc:sops references (else $AGE_PRIVATE_KEY / $SOPS_AGE_KEY_FILE)");
+  rec->add_option("--retry", args->retry, "Try this commit again although it is marked bad");
+  rec->add_flag("--json", args->json, "One JSON object per pass");
+  rec->add_option(
+      "--listen", args->listen,
+      "With --watch: serve /metrics and /status on IP:PORT (default 127.0.0.1:9464; \"\" for none)");
+  rec->callback([args, &ctx] { ctx.exit_code = run_reconcile(*args); });
+
+  auto st = std::make_shared<ReconcileArgs>();
+  auto* status = app.add_subcommand("status", "Desired, applied and last-good commits, health, attempts");
+  status->add_option("--cluster", st->cluster, "Cluster id")->required();
+  status->add_option("--state-dir", st->state_dir, "State store (default /var/lib/lucid)");
+  status->add_flag("--json", st->json, "JSON output");
+  status->callback([st, &ctx] { ctx.exit_code = run_status(st->cluster, st->state_dir, st->json); });
+}
+
+}  // namespace lucidctl

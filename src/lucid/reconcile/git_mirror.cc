@@ -1,0 +1,100 @@
+#include "lucid/reconcile/git_mirror.h"
+
+#include <chrono>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "lucid/base/subprocess.h"
+
+namespace lucid::reconcile {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// `proxied`: run under `env -u` of the variables that would let curl bypass or replace the proxy.
+Result<std::string> git(const fs::path& mirror, std::vector<std::string> args,
+                        std::chrono::milliseconds timeout = std::chrono::minutes(5), bool proxied = false) {
+  ProcessOptions o;
+  if (proxied)
+    o.argv = {"env",       "-u", "NO_PROXY", "-u", "no_proxy",        "-u", "ALL_PROXY",        "-u",
+              "all_proxy", "-u", "GIT_SSH",  "-u", "GIT_SSH_COMMAND", "-u", "GIT_PROXY_COMMAND"};
+  o.argv.insert(o.argv.end(), {"git", "--git-dir=" + mirror.string()});
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.timeout = timeout;
+  auto r = run_process(o);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_code != 0) return fail(ErrorKind::kIo, fmt::format("git: {}", first_line(r->err)));
+  return std::move(r->out);
+}
+
+}  // namespace
+
+std::string tracked_ref(const std::string& branch) {
+  if (branch.starts_with("refs/")) return branch;
+  return "refs/heads/" + branch;
+}
+
+Result<std::vector<std::string>> proxy_options(const std::string& url, const std::string& proxy) {
+  if (proxy.empty()) return std::vector<std::string>{};
+  if (proxy.find_first_of(" '\"\\%") != std::string::npos || proxy.find(':') == std::string::npos)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("SOCKS proxy '{}': give host:port", proxy));
+  auto scheme_end = url.find("://");
+  std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  if (scheme == "file") return std::vector<std::string>{};
+  if (scheme == "http" || scheme == "https")
+    return std::vector<std::string>{"-c", "http.proxy=socks5h://" + proxy};
+  bool scp_like = scheme.empty() && url.find(':') != std::string::npos && !url.starts_with("/") &&
+                  !url.starts_with(".") && url.find(':') < url.find('/');
+  if (scheme == "ssh" || scheme == "git+ssh" || scp_like)
+    return std::vector<std::string>{"-c",
+                                    "core.sshCommand=ssh -o ProxyCommand='nc -X 5 -x " + proxy + " %h %p'"};
+  if (scheme.empty()) return std::vector<std::string>{};  // a local path
+  return fail(ErrorKind::kInvalidArgument,
+              fmt::format("{}: scheme '{}' cannot be fetched through the SOCKS proxy (refused, fail-closed)",
+                          url, scheme));
+}
+
+Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url, const std::string& ref,
+                                  const std::string& socks_proxy) {
+  auto via = proxy_options(url, socks_proxy);
+  if (!via) return std::unexpected(via.error());
+  if (!fs::exists(mirror / "HEAD")) {
+    std::error_code ec;
+    fs::create_directories(mirror, ec);
+    ProcessOptions o;
+    o.argv = {"git", "init", "-q", "--bare", mirror.string()};
+    auto r = run_process(o);
+    if (!r) return std::unexpected(r.error());
+    if (r->exit_code != 0) return fail(ErrorKind::kIo, "git init: " + first_line(r->err));
+  }
+  if (ref.find(':') != std::string::npos || ref.starts_with("-") || url.starts_with("-"))
+    return fail(ErrorKind::kInvalidArgument, fmt::format("invalid repository or ref '{}' '{}'", url, ref));
+  std::vector<std::string> args = *via;
+  args.insert(args.end(),
+              {"fetch", "-q", "--no-tags", "--force", "--", url, "+" + ref + ":refs/lucid/tracked"});
+  if (auto f = git(mirror, args, std::chrono::minutes(5), !socks_proxy.empty()); !f)
+    return std::unexpected(with_context(url, f.error()));
+  auto id = git(mirror, {"rev-parse", "--verify", "refs/lucid/tracked^{commit}"});
+  if (!id) return std::unexpected(id.error());
+  while (!id->empty() && (id->back() == '\n' || id->back() == '\r')) id->pop_back();
+  return *id;
+}
+
+Status export_commit(const fs::path& mirror, const std::string& commit, const fs::path& dir) {
+  auto tar = git(mirror, {"archive", "--format=tar", commit});
+  if (!tar) return std::unexpected(tar.error());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(ErrorKind::kIo, fmt::format("{}: {}", dir.string(), ec.message()));
+  ProcessOptions o;
+  o.argv = {"tar", "-x", "-f", "-", "-C", dir.string()};
+  o.stdin_bytes = std::move(*tar);
+  auto r = run_process(o);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_code != 0) return fail(ErrorKind::kIo, "tar -x: " + first_line(r->err));
+  return {};
+}
+
+}  // namespace lucid::reconcile

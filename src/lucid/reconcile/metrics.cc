@@ -1,0 +1,107 @@
+#include "lucid/reconcile/metrics.h"
+
+#include <fmt/format.h>
+
+#include "lucid/engine/containers.h"
+#include "lucid/engine/labels.h"
+
+namespace lucid::reconcile {
+
+void Metrics::record(const WatchEvent& event) {
+  std::lock_guard lock(mu_);
+  ++passes_;
+  duration_sum_ += std::chrono::duration<double>(event.took).count();
+  std::string outcome = event.pass ? event.pass->outcome : "error";
+  ++outcomes_[outcome];
+  if (outcome == "rolled-back" || outcome == "repaired") ++rollbacks_;
+  if (!event.drift.empty()) ++drift_corrections_;
+  if (outcome == "promoted" || outcome == "unchanged" || outcome == "repaired")
+    last_success_ =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string Metrics::prometheus(const std::string& cluster) const {
+  std::lock_guard lock(mu_);
+  std::string c = fmt::format("cluster=\"{}\"", cluster);
+  std::string out;
+  out += "# HELP lucid_reconcile_duration_seconds Time of one reconcile pass.\n";
+  out += "# TYPE lucid_reconcile_duration_seconds summary\n";
+  out += fmt::format("lucid_reconcile_duration_seconds_sum{{{}}} {:.6f}\n", c, duration_sum_);
+  out += fmt::format("lucid_reconcile_duration_seconds_count{{{}}} {}\n", c, passes_);
+  out += "# HELP lucid_reconcile_total Reconcile passes by outcome.\n";
+  out += "# TYPE lucid_reconcile_total counter\n";
+  for (const auto& [outcome, n] : outcomes_)
+    out += fmt::format("lucid_reconcile_total{{{},outcome=\"{}\"}} {}\n", c, outcome, n);
+  out += "# HELP lucid_drift_corrections_total Passes triggered by drift seen on the engine.\n";
+  out += "# TYPE lucid_drift_corrections_total counter\n";
+  out += fmt::format("lucid_drift_corrections_total{{{}}} {}\n", c, drift_corrections_);
+  out += "# HELP lucid_last_success_timestamp_seconds End of the last pass that left the cluster healthy.\n";
+  out += "# TYPE lucid_last_success_timestamp_seconds gauge\n";
+  out += fmt::format("lucid_last_success_timestamp_seconds{{{}}} {:.3f}\n", c, last_success_);
+  out += "# HELP lucid_rollbacks_total Re-applies of the last-good commit.\n";
+  out += "# TYPE lucid_rollbacks_total counter\n";
+  out += fmt::format("lucid_rollbacks_total{{{}}} {}\n", c, rollbacks_);
+  return out;
+}
+
+Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
+                                           const std::string& cluster, int attempts) {
+  auto rec = store.cluster(cluster);
+  if (!rec) return std::unexpected(rec.error());
+  auto tried = store.attempts(cluster, attempts);
+  if (!tried) return std::unexpected(tried.error());
+  auto bad = store.bad_commits(cluster);
+  if (!bad) return std::unexpected(bad.error());
+  nlohmann::ordered_json j;
+  j["cluster"] = cluster;
+  j["desired"] = rec->desired;
+  j["applied"] = rec->applied;
+  j["last_good"] = rec->last_good;
+  j["bad_commits"] = *bad;
+  j["services"] = nlohmann::json::array();
+  auto containers = engine::list_project(docker, engine::project_name(cluster));
+  if (!containers) {
+    j["engine_error"] = containers.error().message;
+  } else {
+    for (const auto& c : *containers) {
+      auto want = rec->applied_hashes.find(c.service);
+      j["services"].push_back(
+          {{"service", c.service},
+           {"container", c.id.substr(0, 12)},
+           {"state", c.state},
+           {"health", c.health},
+           {"config_current", want != rec->applied_hashes.end() && want->second == c.config_hash}});
+    }
+  }
+  j["attempts"] = nlohmann::json::array();
+  for (const auto& a : *tried)
+    j["attempts"].push_back({{"commit", a.commit},
+                             {"kind", a.kind},
+                             {"started", a.started},
+                             {"finished", a.finished},
+                             {"outcome", a.outcome},
+                             {"reasons", a.reasons}});
+  return j;
+}
+
+http::Handler status_handler(const Metrics& metrics, const StateStore& store,
+                             const engine::DockerClient& docker, const std::string& cluster) {
+  return [&metrics, &store, &docker, cluster](const http::Request& req) {
+    http::Response r;
+    if (req.method != "GET") return http::Response{405, "text/plain", "only GET\n"};
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/metrics") {
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics.prometheus(cluster);
+    } else if (path == "/status") {
+      auto j = status_json(store, docker, cluster);
+      if (!j) return http::Response{500, "text/plain", j.error().message + "\n"};
+      r.body = j->dump() + "\n";
+    } else {
+      return http::Response{404, "text/plain", "not found\n"};
+    }
+    return r;
+  };
+}
+
+}  // namespace lucid::reconcile

@@ -1,0 +1,295 @@
+#include "lucid/reconcile/state_store.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lucid/base/time.h"
+
+namespace lucid::reconcile {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS clusters (
+  cluster TEXT PRIMARY KEY,
+  desired TEXT NOT NULL DEFAULT '',
+  applied TEXT NOT NULL DEFAULT '',
+  last_good TEXT NOT NULL DEFAULT '',
+  applied_plan TEXT NOT NULL DEFAULT '',
+  applied_hashes TEXT NOT NULL DEFAULT '{}',
+  last_good_plan TEXT NOT NULL DEFAULT '',
+  updated TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  cluster TEXT NOT NULL,
+  commit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  started TEXT NOT NULL,
+  finished TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  reasons TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX IF NOT EXISTS attempts_cluster ON attempts(cluster, id);
+CREATE TABLE IF NOT EXISTS bad_commits (
+  cluster TEXT NOT NULL,
+  commit_id TEXT NOT NULL,
+  marked TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (cluster, commit_id));
+)sql";
+
+// One prepared statement, finalized at scope exit; binds text and integers by position (1-based).
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& text(int i, const std::string& v) {
+    if (rc_ == SQLITE_OK)
+      rc_ = sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& integer(int i, std::int64_t v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW → true, SQLITE_DONE → false.
+  Result<bool> step() {
+    if (rc_ != SQLITE_OK) return fail(ErrorKind::kIo, fmt::format("state store: {}", sqlite3_errmsg(db_)));
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return fail(ErrorKind::kIo, fmt::format("state store: {}", sqlite3_errmsg(db_)));
+  }
+  Status run() {
+    auto r = step();
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+  std::string col(int i) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string();
+  }
+  std::int64_t col_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Status ensure_row(sqlite3* db, const std::string& cluster) {
+  return Stmt(db, "INSERT OR IGNORE INTO clusters(cluster) VALUES (?)").text(1, cluster).run();
+}
+
+std::vector<std::string> parse_reasons(const std::string& text) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_array())
+    for (const auto& r : j)
+      if (r.is_string()) out.push_back(r.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+Result<StateStore> StateStore::open(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return fail(ErrorKind::kIo, fmt::format("{}: cannot open state store: {}", file.string(), msg));
+  }
+  StateStore store(db);
+  sqlite3_busy_timeout(db, 10000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+    if (auto s = store.exec(sql); !s) return std::unexpected(with_context(file.string(), s.error()));
+  if (auto s = store.exec(kSchema); !s) return std::unexpected(with_context(file.string(), s.error()));
+  return store;
+}
+
+StateStore::StateStore(StateStore&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+StateStore& StateStore::operator=(StateStore&& other) noexcept {
+  if (this != &other) {
+    sqlite3_close(db_);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+StateStore::~StateStore() {
+  sqlite3_close(db_);
+}
+
+Status StateStore::exec(const char* sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return fail(ErrorKind::kIo, fmt::format("state store: {}", msg));
+  }
+  return {};
+}
+
+Status StateStore::transaction(const std::function<Status()>& body) {
+  if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+  Status result = body();
+  if (!result) {
+    (void)exec("ROLLBACK");
+    return result;
+  }
+  if (auto s = exec("COMMIT"); !s) {
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  return {};
+}
+
+Result<ClusterRecord> StateStore::cluster(const std::string& cluster) const {
+  Stmt q(db_,
+         "SELECT desired, applied, last_good, applied_plan, applied_hashes, last_good_plan, updated "
+         "FROM clusters WHERE cluster = ?");
+  q.text(1, cluster);
+  ClusterRecord rec;
+  rec.cluster = cluster;
+  auto row = q.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return rec;
+  rec.desired = q.col(0);
+  rec.applied = q.col(1);
+  rec.last_good = q.col(2);
+  rec.applied_plan = q.col(3);
+  auto hashes = nlohmann::json::parse(q.col(4), nullptr, false);
+  if (hashes.is_object())
+    for (const auto& [k, v] : hashes.items())
+      if (v.is_string()) rec.applied_hashes[k] = v.get<std::string>();
+  rec.last_good_plan = q.col(5);
+  rec.updated = q.col(6);
+  return rec;
+}
+
+Status StateStore::set_desired(const std::string& cluster, const std::string& commit) {
+  if (auto s = ensure_row(db_, cluster); !s) return s;
+  return Stmt(db_, "UPDATE clusters SET desired = ?, updated = ? WHERE cluster = ?")
+      .text(1, commit)
+      .text(2, utc_now_rfc3339())
+      .text(3, cluster)
+      .run();
+}
+
+Status StateStore::set_applied(const std::string& cluster, const std::string& commit,
+                               const std::string& plan_yaml,
+                               const std::map<std::string, std::string>& hashes) {
+  if (auto s = ensure_row(db_, cluster); !s) return s;
+  nlohmann::json h = hashes;
+  return Stmt(db_,
+              "UPDATE clusters SET applied = ?, applied_plan = ?, applied_hashes = ?, updated = ? WHERE "
+              "cluster = ?")
+      .text(1, commit)
+      .text(2, plan_yaml)
+      .text(3, h.dump())
+      .text(4, utc_now_rfc3339())
+      .text(5, cluster)
+      .run();
+}
+
+Status StateStore::set_last_good(const std::string& cluster, const std::string& commit,
+                                 const std::string& plan_yaml) {
+  if (auto s = ensure_row(db_, cluster); !s) return s;
+  return Stmt(db_, "UPDATE clusters SET last_good = ?, last_good_plan = ?, updated = ? WHERE cluster = ?")
+      .text(1, commit)
+      .text(2, plan_yaml)
+      .text(3, utc_now_rfc3339())
+      .text(4, cluster)
+      .run();
+}
+
+Result<std::int64_t> StateStore::begin_attempt(const std::string& cluster, const std::string& commit,
+                                               const std::string& kind) {
+  Stmt q(db_, "INSERT INTO attempts(cluster, commit_id, kind, started) VALUES (?, ?, ?, ?)");
+  q.text(1, cluster).text(2, commit).text(3, kind).text(4, utc_now_rfc3339());
+  if (auto s = q.run(); !s) return std::unexpected(s.error());
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status StateStore::finish_attempt(std::int64_t id, const std::string& outcome,
+                                  const std::vector<std::string>& reasons) {
+  nlohmann::json r = reasons;
+  return Stmt(db_, "UPDATE attempts SET finished = ?, outcome = ?, reasons = ? WHERE id = ?")
+      .text(1, utc_now_rfc3339())
+      .text(2, outcome)
+      .text(3, r.dump())
+      .integer(4, id)
+      .run();
+}
+
+Result<std::vector<Attempt>> StateStore::attempts(const std::string& cluster, int limit) const {
+  Stmt q(db_,
+         "SELECT id, commit_id, kind, started, finished, outcome, reasons FROM attempts "
+         "WHERE cluster = ? ORDER BY id DESC LIMIT ?");
+  q.text(1, cluster).integer(2, limit);
+  std::vector<Attempt> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    Attempt a;
+    a.id = q.col_int(0);
+    a.cluster = cluster;
+    a.commit = q.col(1);
+    a.kind = q.col(2);
+    a.started = q.col(3);
+    a.finished = q.col(4);
+    a.outcome = q.col(5);
+    a.reasons = parse_reasons(q.col(6));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Status StateStore::mark_bad(const std::string& cluster, const std::string& commit,
+                            const std::string& reason) {
+  return Stmt(db_,
+              "INSERT OR REPLACE INTO bad_commits(cluster, commit_id, marked, reason) VALUES (?, ?, ?, ?)")
+      .text(1, cluster)
+      .text(2, commit)
+      .text(3, utc_now_rfc3339())
+      .text(4, reason)
+      .run();
+}
+
+Status StateStore::clear_bad(const std::string& cluster, const std::string& commit) {
+  return Stmt(db_, "DELETE FROM bad_commits WHERE cluster = ? AND commit_id = ?")
+      .text(1, cluster)
+      .text(2, commit)
+      .run();
+}
+
+Result<bool> StateStore::is_bad(const std::string& cluster, const std::string& commit) const {
+  Stmt q(db_, "SELECT 1 FROM bad_commits WHERE cluster = ? AND commit_id = ?");
+  q.text(1, cluster).text(2, commit);
+  return q.step();
+}
+
+Result<std::vector<std::string>> StateStore::bad_commits(const std::string& cluster) const {
+  Stmt q(db_, "SELECT commit_id FROM bad_commits WHERE cluster = ? ORDER BY marked, commit_id");
+  q.text(1, cluster);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(q.col(0));
+  }
+  return out;
+}
+
+}  // namespace lucid::reconcile

@@ -1,0 +1,69 @@
+// The reconciler's fetch: which git options a SOCKS proxy adds per scheme (fail-closed), and, checked
+// rather than assumed, that with a proxy configured and nothing listening no connection reaches the
+// remote (a loopback HTTP server counting connections), while without the proxy one does.
+#include <atomic>
+
+#include <gtest/gtest.h>
+
+#include "lucid/base/http_server.h"
+#include "lucid/reconcile/git_mirror.h"
+#include "testing/testing.h"
+
+using namespace lucid;
+
+namespace {
+
+TEST(GitMirror, TrackedRefIsOneDecision) {
+  EXPECT_EQ(reconcile::tracked_ref("main"), "refs/heads/main");
+  EXPECT_EQ(reconcile::tracked_ref("refs/heads/wave/canary"), "refs/heads/wave/canary");
+}
+
+TEST(GitMirror, ProxyOptionsPerScheme) {
+  auto none = reconcile::proxy_options("https://example.org/r.git", "");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto http = reconcile::proxy_options("http://abc.onion/r.git", "127.0.0.1:9050");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(*http, (std::vector<std::string>{"-c", "http.proxy=socks5h://127.0.0.1:9050"}));
+  auto ssh = reconcile::proxy_options("ssh://git@abc.onion/r.git", "127.0.0.1:9050");
+  ASSERT_TRUE(ssh);
+  ASSERT_EQ(ssh->size(), 2u);
+  EXPECT_NE((*ssh)[1].find("nc -X 5 -x 127.0.0.1:9050 %h %p"), std::string::npos);
+  auto scp = reconcile::proxy_options("git@abc.onion:r.git", "127.0.0.1:9050");
+  ASSERT_TRUE(scp);
+  EXPECT_EQ(scp->size(), 2u);
+  EXPECT_TRUE(reconcile::proxy_options("file:///srv/r.git", "127.0.0.1:9050")->empty());
+  EXPECT_TRUE(reconcile::proxy_options("/srv/r.git", "127.0.0.1:9050")->empty());
+  EXPECT_FALSE(reconcile::proxy_options("git://abc.onion/r.git", "127.0.0.1:9050"));
+  EXPECT_FALSE(reconcile::proxy_options("https://x/r.git", "127.0.0.1:9050' -o x"));
+}
+
+TEST(GitMirror, WithAnUnreachableProxyTheRemoteIsNeverContacted) {
+  if (!lucid::testing::have_program("git")) GTEST_SKIP() << "git not installed (run scripts/bootstrap)";
+  std::atomic<int> hits{0};
+  auto remote = http::Server::start({"127.0.0.1:0"}, [&](const http::Request&) {
+    ++hits;
+    return http::Response{404, "text/plain", "no\n"};
+  });
+  ASSERT_TRUE(remote) << remote.error().message;
+  auto closed = http::Server::start({"127.0.0.1:0"}, [](const http::Request&) { return http::Response{}; });
+  ASSERT_TRUE(closed);
+  std::uint16_t closed_port = (*closed)->port(0);
+  (*closed)->stop();
+  closed->reset();  // nothing listens on closed_port any more
+
+  lucid::testing::ScratchDir dir;
+  std::string url = "http://127.0.0.1:" + std::to_string((*remote)->port(0)) + "/config.git";
+  auto proxied = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main",
+                                          "127.0.0.1:" + std::to_string(closed_port));
+  ASSERT_FALSE(proxied);
+  std::printf("through the dead proxy: %s\n", proxied.error().message.c_str());
+  EXPECT_EQ(hits.load(), 0) << "the remote was contacted around the proxy";
+
+  auto direct = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main");
+  EXPECT_FALSE(direct);
+  EXPECT_GT(hits.load(), 0) << "control: without the proxy the remote is contacted";
+  (*remote)->stop();
+}
+
+}  // namespace

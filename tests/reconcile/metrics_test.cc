@@ -1,0 +1,76 @@
+// The reconciler's /metrics text and /status JSON, through the HTTP handler (no network, no engine).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "lucid/reconcile/metrics.h"
+#include "testing/testing.h"
+
+using namespace lucid;
+
+namespace {
+
+reconcile::WatchEvent event(const std::string& outcome, bool drift) {
+  reconcile::WatchEvent ev;
+  ev.pass = reconcile::PassReport{};
+  ev.pass->outcome = outcome;
+  ev.took = std::chrono::milliseconds(1500);
+  if (drift) ev.drift.push_back({"web", engine::DriftKind::kStopped, "abc", "", 0});
+  return ev;
+}
+
+TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
+  lucid::testing::ScratchDir dir;
+  auto store = reconcile::StateStore::open(dir / "state.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->set_desired("c1", "bbb"));
+  ASSERT_TRUE(store->set_applied("c1", "aaa", "plan", {{"web", "h"}}));
+  ASSERT_TRUE(store->set_last_good("c1", "aaa", "plan"));
+  ASSERT_TRUE(store->mark_bad("c1", "bbb", "web: unhealthy"));
+  auto id = store->begin_attempt("c1", "bbb", "deploy");
+  ASSERT_TRUE(store->finish_attempt(*id, "rolled-back", {"web: unhealthy"}));
+
+  reconcile::Metrics metrics;
+  metrics.record(event("promoted", false));
+  metrics.record(event("rolled-back", false));
+  metrics.record(event("promoted", true));
+  reconcile::WatchEvent failed;
+  failed.error = "fetch: no such repository";
+  metrics.record(failed);
+
+  engine::DockerClient nowhere((dir / "no-docker.sock").string());
+  auto handler = reconcile::status_handler(metrics, *store, nowhere, "c1");
+  http::Request get;
+  get.method = "GET";
+  get.target = "/metrics";
+  auto m = handler(get);
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"promoted\"} 2\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"error\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_count{cluster=\"c1\"} 4\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_sum{cluster=\"c1\"} 4.500000\n"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("lucid_drift_corrections_total{cluster=\"c1\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_rollbacks_total{cluster=\"c1\"} 1\n"), std::string::npos);
+  EXPECT_EQ(m.body.find("lucid_last_success_timestamp_seconds{cluster=\"c1\"} 0.000"), std::string::npos);
+
+  get.target = "/status";
+  auto s = handler(get);
+  ASSERT_EQ(s.status, 200) << s.body;
+  auto j = nlohmann::json::parse(s.body);
+  EXPECT_EQ(j["desired"], "bbb");
+  EXPECT_EQ(j["applied"], "aaa");
+  EXPECT_EQ(j["last_good"], "aaa");
+  EXPECT_EQ(j["bad_commits"], nlohmann::json::array({"bbb"}));
+  EXPECT_TRUE(j.contains("engine_error"));
+  ASSERT_EQ(j["attempts"].size(), 1u);
+  EXPECT_EQ(j["attempts"][0]["reasons"][0], "web: unhealthy");
+
+  get.target = "/other";
+  EXPECT_EQ(handler(get).status, 404);
+  get.method = "POST";
+  get.target = "/status";
+  EXPECT_EQ(handler(get).status, 405);
+}
+
+}  // namespace

@@ -1,0 +1,136 @@
+// The reconciler's SQLite state store: records round-trip, transactions are all-or-nothing, and a
+// process killed with SIGKILL in the middle of a transaction leaves the last committed state.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "lucid/reconcile/state_store.h"
+#include "testing/testing.h"
+
+using namespace lucid;
+using lucid::reconcile::StateStore;
+
+namespace {
+
+StateStore open_store(const std::filesystem::path& file) {
+  auto s = StateStore::open(file);
+  EXPECT_TRUE(s) << s.error().message;
+  return std::move(*s);
+}
+
+TEST(StateStore, RecordsRoundTrip) {
+  lucid::testing::ScratchDir dir;
+  {
+    auto store = open_store(dir / "state.db");
+    auto empty = store.cluster("c1");
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->cluster, "c1");
+    EXPECT_TRUE(empty->desired.empty());
+    ASSERT_TRUE(store.set_desired("c1", "aaa"));
+    ASSERT_TRUE(store.set_applied("c1", "aaa", "services: {}\n", {{"web", "h1"}, {"db", "h2"}}));
+    ASSERT_TRUE(store.set_last_good("c1", "aaa", "services: {}\n"));
+    auto id = store.begin_attempt("c1", "bbb", "deploy");
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(store.finish_attempt(*id, "rolled-back", {"web: unhealthy", "second"}));
+    ASSERT_TRUE(store.mark_bad("c1", "bbb", "web: unhealthy"));
+  }
+  auto store = open_store(dir / "state.db");
+  auto rec = store.cluster("c1");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->desired, "aaa");
+  EXPECT_EQ(rec->applied, "aaa");
+  EXPECT_EQ(rec->last_good, "aaa");
+  EXPECT_EQ(rec->applied_plan, "services: {}\n");
+  EXPECT_EQ(rec->applied_hashes.at("web"), "h1");
+  EXPECT_EQ(rec->applied_hashes.size(), 2u);
+  auto attempts = store.attempts("c1");
+  ASSERT_TRUE(attempts);
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].commit, "bbb");
+  EXPECT_EQ((*attempts)[0].outcome, "rolled-back");
+  EXPECT_EQ((*attempts)[0].reasons, (std::vector<std::string>{"web: unhealthy", "second"}));
+  EXPECT_FALSE((*attempts)[0].finished.empty());
+  EXPECT_TRUE(*store.is_bad("c1", "bbb"));
+  EXPECT_FALSE(*store.is_bad("c1", "aaa"));
+  EXPECT_FALSE(*store.is_bad("c2", "bbb"));
+  ASSERT_TRUE(store.clear_bad("c1", "bbb"));
+  EXPECT_FALSE(*store.is_bad("c1", "bbb"));
+}
+
+TEST(StateStore, FailedTransactionRollsBack) {
+  lucid::testing::ScratchDir dir;
+  auto store = open_store(dir / "state.db");
+  ASSERT_TRUE(store.set_desired("c1", "aaa"));
+  auto s = store.transaction([&]() -> Status {
+    if (auto r = store.set_desired("c1", "bbb"); !r) return r;
+    if (auto r = store.set_applied("c1", "bbb", "x", {}); !r) return r;
+    return fail(ErrorKind::kIo, "apply failed");
+  });
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "apply failed");
+  auto rec = store.cluster("c1");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->desired, "aaa");
+  EXPECT_EQ(rec->applied, "");
+  ASSERT_TRUE(store.transaction([&]() -> Status { return store.set_applied("c1", "ccc", "y", {}); }));
+  EXPECT_EQ(store.cluster("c1")->applied, "ccc");
+}
+
+// A child opens the store, commits one state, then starts a transaction that changes every field,
+// tells the parent and waits; the parent kills it with SIGKILL. Reopening shows the committed state
+// whole and none of the uncommitted one, and the store accepts writes again.
+TEST(StateStore, SigkillMidTransactionLeavesLastCommittedState) {
+  lucid::testing::ScratchDir dir;
+  const auto file = dir / "state.db";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    auto store = StateStore::open(file);
+    if (!store) ::_exit(3);
+    if (!store->transaction([&]() -> Status {
+          if (auto r = store->set_desired("c1", "good"); !r) return r;
+          if (auto r = store->set_applied("c1", "good", "plan-good", {{"web", "hg"}}); !r) return r;
+          return store->set_last_good("c1", "good", "plan-good");
+        }))
+      ::_exit(4);
+    (void)store->transaction([&]() -> Status {
+      (void)store->set_desired("c1", "half");
+      (void)store->set_applied("c1", "half", "plan-half", {{"web", "hh"}});
+      for (int i = 0; i < 200; ++i) (void)store->begin_attempt("c1", "half", "deploy");
+      char c = 'x';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(5);
+      for (;;) ::pause();  // killed here, inside the transaction
+      return {};
+    });
+    ::_exit(6);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the child did not reach the transaction";
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto store = open_store(file);
+  auto rec = store.cluster("c1");
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->desired, "good");
+  EXPECT_EQ(rec->applied, "good");
+  EXPECT_EQ(rec->last_good, "good");
+  EXPECT_EQ(rec->applied_plan, "plan-good");
+  EXPECT_EQ(rec->applied_hashes.at("web"), "hg");
+  auto attempts = store.attempts("c1", 1000);
+  ASSERT_TRUE(attempts);
+  EXPECT_TRUE(attempts->empty());
+  ASSERT_TRUE(store.set_desired("c1", "next"));
+  EXPECT_EQ(store.cluster("c1")->desired, "next");
+}
+
+}  // namespace
