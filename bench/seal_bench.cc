@@ -22,7 +22,8 @@ std::vector<std::uint8_t> random_data(std::size_t n) {
 }
 
 std::vector<std::uint8_t> text_data(std::size_t n) {
-  static const char* words[] = {"session ", "chunk ", "sealed ", "node ", "onion ", "plane ", "level=info ", "\n"};
+  static const char* words[] = {"session ", "chunk ", "sealed ",     "node ",
+                                "onion ",   "plane ", "level=info ", "\n"};
   std::vector<std::uint8_t> v;
   std::mt19937_64 rng(7);
   while (v.size() < n) {
@@ -56,7 +57,8 @@ void BM_Zstd3(benchmark::State& state, std::vector<std::uint8_t> (*make)(std::si
   auto data = make(kChunk);
   std::vector<std::uint8_t> out(ZSTD_compressBound(data.size()));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  for (auto _ : state) benchmark::DoNotOptimize(ZSTD_compressCCtx(cctx, out.data(), out.size(), data.data(), data.size(), 3));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ZSTD_compressCCtx(cctx, out.data(), out.size(), data.data(), data.size(), 3));
   ZSTD_freeCCtx(cctx);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
 }

@@ -52,8 +52,8 @@ void register_render(CLI::App& app, Context& ctx) {
       }
       std::optional<lucid::supply::SopsSecretResolver> sops;
       if (*ids) sops.emplace(std::filesystem::path(opt->repo) / "secrets", std::move(**ids));
-      plan = lucid::render::render_cluster(opt->repo, opt->cluster,
-                                           sops ? static_cast<lucid::render::SecretResolver&>(*sops) : secrets);
+      plan = lucid::render::render_cluster(
+          opt->repo, opt->cluster, sops ? static_cast<lucid::render::SecretResolver&>(*sops) : secrets);
     } else {
       lucid::render::RenderOptions ro;
       ro.compose_file = opt->file;

@@ -11,9 +11,11 @@ void register_verify(CLI::App& app, Context& ctx) {
                                  "Verify a signed commit (--commit) or a cluster's supply chain (--cluster)");
   cmd->add_option("--commit", args->commit,
                   "Commit to verify: it must carry an SSH signature (namespace git) by an allowed signer");
-  cmd->add_option("--cluster", args->cluster,
-                  "Cluster whose images to verify: pinned, in the mirror, signed, SBOM, inclusion, advisories");
-  cmd->add_option("--registry", args->registry, "Registry mirror URL for --cluster (default $LUCID_REGISTRY)");
+  cmd->add_option(
+      "--cluster", args->cluster,
+      "Cluster whose images to verify: pinned, in the mirror, signed, SBOM, inclusion, advisories");
+  cmd->add_option("--registry", args->registry,
+                  "Registry mirror URL for --cluster (default $LUCID_REGISTRY)");
   cmd->add_option("--service", args->services, "With --cluster: only this service (repeatable)");
   cmd->add_option("repo", args->repo, "The config repository (default: .)");
   auto* file = cmd->add_option("--allowed-signers", args->allowed_signers,

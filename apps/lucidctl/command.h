@@ -13,5 +13,15 @@ struct Context {
 
 // One line per subcommand family; keep the list in main.cc in the same order.
 void register_version(CLI::App& app, Context& ctx);
+void register_render(CLI::App& app, Context& ctx);
+void register_lint(CLI::App& app, Context& ctx);
+void register_plan(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
+void register_keys(CLI::App& app, Context& ctx);
+void register_secrets(CLI::App& app, Context& ctx);
+void register_build(CLI::App& app, Context& ctx);
+void register_sign(CLI::App& app, Context& ctx);
+void register_gate(CLI::App& app, Context& ctx);
+void register_reconcile(CLI::App& app, Context& ctx);
 
 }  // namespace lucidctl

@@ -19,6 +19,16 @@ int main(int argc, char** argv) {
 
   lucidctl::Context ctx;
   lucidctl::register_version(app, ctx);
+  lucidctl::register_render(app, ctx);
+  lucidctl::register_lint(app, ctx);
+  lucidctl::register_plan(app, ctx);
+  lucidctl::register_verify(app, ctx);
+  lucidctl::register_keys(app, ctx);
+  lucidctl::register_secrets(app, ctx);
+  lucidctl::register_build(app, ctx);
+  lucidctl::register_sign(app, ctx);
+  lucidctl::register_gate(app, ctx);
+  lucidctl::register_reconcile(app, ctx);
 
   try {
     app.parse(argc, argv);

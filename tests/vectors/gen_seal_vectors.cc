@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   }
   json chunk_doc = {
       {"description",
-       "Two sealed chunks of one session (docs/formats.md §2). The plaintext is repeated; chunk 1 is the last. "
+       "Two sealed chunks of one session (docs/formats.md §2). The plaintext is repeated; chunk 1 is the "
+       "last. "
        "zstd_payload is what zstd 1.5.4 produced at level 3: other Zstd versions may compress differently, "
        "but every opener must accept these bytes."},
       {"session_key", to_hex(key.span())},
@@ -85,17 +86,19 @@ int main(int argc, char** argv) {
   m.recorder_version = "0.1.0";
   m.device_fingerprint = "unknown";
   m.sign(node).value();
-  json manifest_doc = {{"description",
-                        "A signed manifest v1 (docs/formats.md §3). unsigned_canonical is the RFC 8785 form without "
-                        "signatures; manifest_hash = BLAKE3(unsigned_canonical); the signature is Ed25519 (RFC 8032 "
-                        "TEST 1 seed) over unsigned_canonical."},
-                       {"node_seed", to_hex(seed.span())},
-                       {"node_public_key", to_hex(node.public_key())},
-                       {"manifest_json", serialize_manifest(m).value()},
-                       {"unsigned_canonical", m.canonical_unsigned_bytes().value()},
-                       {"manifest_hash", to_hex(m.hash().value())},
-                       {"signature", to_hex(m.signatures.at(0).signature)}};
-  for (const auto& [name, doc] : {std::pair{"sealed-chunk.json", chunk_doc}, std::pair{"manifest.json", manifest_doc}}) {
+  json manifest_doc = {
+      {"description",
+       "A signed manifest v1 (docs/formats.md §3). unsigned_canonical is the RFC 8785 form without "
+       "signatures; manifest_hash = BLAKE3(unsigned_canonical); the signature is Ed25519 (RFC 8032 "
+       "TEST 1 seed) over unsigned_canonical."},
+      {"node_seed", to_hex(seed.span())},
+      {"node_public_key", to_hex(node.public_key())},
+      {"manifest_json", serialize_manifest(m).value()},
+      {"unsigned_canonical", m.canonical_unsigned_bytes().value()},
+      {"manifest_hash", to_hex(m.hash().value())},
+      {"signature", to_hex(m.signatures.at(0).signature)}};
+  for (const auto& [name, doc] :
+       {std::pair{"sealed-chunk.json", chunk_doc}, std::pair{"manifest.json", manifest_doc}}) {
     std::string s = doc.dump(2) + "\n";
     write_file_atomic(dir + "/" + name, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}).value();
   }

@@ -12,7 +12,7 @@
 namespace lucid {
 
 inline void secure_zero(void* p, std::size_t n) {
-  ::explicit_bzero(p, n);
+  if (p != nullptr) ::explicit_bzero(p, n);  // an empty buffer may have no storage at all
 }
 inline void secure_zero(std::string& s) {
   secure_zero(s.data(), s.size());
