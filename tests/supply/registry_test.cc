@@ -1,16 +1,6 @@
 // End to end against Debian's real `docker-registry` (distribution 2.8) on 127.0.0.1, started here
 // with a temporary config and storage: push, resolve, sign, verify, attach an SBOM, and the refusals.
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <fstream>
-#include <thread>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -21,79 +11,27 @@
 #include "lucid/supply/sbom_attachment.h"
 #include "lucid/supply/simple_signing.h"
 #include "lucid/supply/spdx.h"
+#include "testing/registry.h"
 #include "testing/testing.h"
-
-extern char** environ;
 
 namespace lucid::supply {
 namespace {
 
-namespace fs = std::filesystem;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-// One registry process for the whole suite, stopped (SIGTERM, then waited) at the end.
+// One registry process for the whole suite (the shared LocalRegistry), stopped at the end.
 class Registry : public ::testing::Environment {
  public:
-  static inline pid_t pid = -1;
   static inline std::string url;
   static inline std::string skip_reason;
-  static inline testing::ScratchDir* dir = nullptr;
 
   void SetUp() override {
-    if (!testing::have_program("docker-registry")) {
-      skip_reason = "docker-registry not on PATH (apt-get install docker-registry; scripts/bootstrap does)";
-      return;
-    }
-    dir = new testing::ScratchDir();
-    int port = free_port();
-    fs::path config = *dir / "config.yml";
-    std::ofstream(config)
-        << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n"
-           "  filesystem:\n    rootdirectory: "
-        << (*dir / "data").string() << "\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" << port
-        << "\n";
-    std::string log = (*dir / "registry.log").string();
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::string prog = "docker-registry", serve = "serve", cfg = config.string();
-    char* argv[] = {prog.data(), serve.data(), cfg.data(), nullptr};
-    if (posix_spawnp(&pid, "docker-registry", &fa, nullptr, argv, environ) != 0) {
-      skip_reason = "could not start docker-registry";
-      pid = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    if (pid < 0) return;
-    url = "http://127.0.0.1:" + std::to_string(port);
-    for (int i = 0; i < 100; ++i) {
-      auto r = http_get(url + "/v2/");
-      if (r && r->status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    skip_reason = "docker-registry did not answer on " + url + " within 5 s";
+    registry_ = std::make_unique<testing::LocalRegistry>();
+    skip_reason = registry_->start();
+    url = registry_->url();
   }
-  void TearDown() override {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-    }
-    delete dir;
-  }
+  void TearDown() override { registry_.reset(); }
+
+ private:
+  std::unique_ptr<testing::LocalRegistry> registry_;
 };
 
 const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new Registry);

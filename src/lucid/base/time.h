@@ -2,9 +2,13 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace lucid {
 
 std::string utc_now_rfc3339();
+
+// True for a calendar date written YYYY-MM-DD (month 01–12, day 01–31), as policies use for expiry.
+bool is_iso_date(std::string_view text);
 
 }  // namespace lucid

@@ -3,19 +3,10 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/time.h"
 #include "lucid/yaml/loader.h"
 
 namespace lucid::supply {
-namespace {
-
-bool is_date(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  return true;
-}
-
-}  // namespace
 
 Result<std::vector<ComponentWaiver>> parse_component_waivers(std::string_view yaml_text,
                                                              const std::string& file) {
@@ -43,7 +34,7 @@ Result<std::vector<ComponentWaiver>> parse_component_waivers(std::string_view ya
                     fmt::format("{}: component waiver: missing {}", item.mark.str(), name));
       *dst = n->value;
     }
-    if (!is_date(w.expires))
+    if (!is_iso_date(w.expires))
       return fail(
           ErrorKind::kInvalidArgument,
           fmt::format("{}: component waiver {}: expires is not YYYY-MM-DD", item.mark.str(), w.component));

@@ -32,7 +32,4 @@ std::string simple_signing_payload(std::string_view docker_reference, std::strin
 // kCorrupt when it is not JSON or lacks a critical field.
 Result<SimpleSigningClaim> parse_simple_signing(std::string_view payload);
 
-// JSON string literal with Go's encoding/json escaping (HTML-safe), quotes included.
-std::string go_json_string(std::string_view s);
-
 }  // namespace lucid::supply

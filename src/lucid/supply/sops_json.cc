@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lucid/supply/go_json.h"
 #include "lucid/supply/sops_store.h"
 
 namespace lucid::supply {
@@ -25,52 +26,6 @@ SopsNode convert(const ojson& j) {
   if (j.is_boolean()) return SopsNode::scalar(SopsType::kBool, j.get<bool>() ? "True" : "False");
   if (j.is_number()) return SopsNode::scalar(SopsType::kFloat, sops_format_float(j.get<double>()));
   return SopsNode::scalar(SopsType::kStr, j.get<std::string>());
-}
-
-// Go's encoding/json string encoding (HTML-safe escaping on, as json.Marshal does).
-std::string go_json_string(const std::string& s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
-                    static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
-          out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-          i += 2;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 void emit(const SopsNode& n, int depth, std::string& out) {

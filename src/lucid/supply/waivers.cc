@@ -6,21 +6,13 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/time.h"
 #include "lucid/supply/purl.h"
 #include "lucid/yaml/loader.h"
 
 namespace lucid::supply {
 
 namespace {
-
-bool is_date(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  int month = (d[5] - '0') * 10 + (d[6] - '0');
-  int day = (d[8] - '0') * 10 + (d[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 bool package_matches(const std::string& waived, const std::string& purl) {
   auto w = parse_purl(waived);
@@ -68,7 +60,7 @@ Result<std::vector<Waiver>> parse_waivers(std::string_view yaml_text, const std:
     for (auto [name, dst] :
          {std::pair{"id", &w.id}, {"package", &w.package}, {"reason", &w.reason}, {"expires", &w.expires}})
       if (auto st = field(name, *dst); !st) return std::unexpected(st.error());
-    if (!is_date(w.expires))
+    if (!is_iso_date(w.expires))
       return fail(ErrorKind::kInvalidArgument,
                   fmt::format("{}: waiver {}: expires is not YYYY-MM-DD", item.mark.str(), w.id));
     if (const yaml::Node* imgs = item.find("images")) {
