@@ -86,15 +86,7 @@ class ReconcileE2e : public ::testing::Test {
     engine::ApplyOptions o;
     o.timeout = 60s;
     (void)engine::down(project_, o);
-    auto ids = lt::docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=" + project_});
-    std::vector<std::string> rm{"rm", "-f"};
-    for (std::size_t p = 0, n; p < ids.out.size(); p = n + 1) {
-      n = ids.out.find('\n', p);
-      if (n == std::string::npos) n = ids.out.size();
-      if (n > p) rm.push_back(ids.out.substr(p, n - p));
-    }
-    if (rm.size() > 2) lt::docker(rm);
-    lt::docker({"network", "rm", project_ + "_default"});
+    lt::remove_project_containers(project_);
     if (built_) lt::docker({"rmi", "-f", image_});
   }
 

@@ -75,4 +75,16 @@ std::string build_busybox_image(const std::string& tag,
   return {};
 }
 
+void remove_project_containers(const std::string& project) {
+  auto ids = docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=" + project});
+  std::vector<std::string> rm{"rm", "-f"};
+  for (std::size_t p = 0, n; p < ids.out.size(); p = n + 1) {
+    n = ids.out.find('\n', p);
+    if (n == std::string::npos) n = ids.out.size();
+    if (n > p) rm.push_back(ids.out.substr(p, n - p));
+  }
+  if (rm.size() > 2) docker(rm);
+  docker({"network", "rm", project + "_default"});
+}
+
 }  // namespace lucid::testing
