@@ -21,31 +21,39 @@ const std::string* lookup(const Environment& env, const std::string& name) {
   return it == env.end() ? nullptr : &it->second;
 }
 
+// The part both dialects share: a literal character, `$$`, or an unbraced `$VAR` at s[i].
+// Appends its expansion, advances `i` and returns true; false when s[i] starts a `${…}` form.
+bool copy_plain_or_simple(std::string_view s, std::size_t& i, const Environment& env,
+                          std::set<std::string>* unset, std::string& out) {
+  if (s[i] != '$') {
+    out += s[i++];
+    return true;
+  }
+  if (i + 1 < s.size() && s[i + 1] == '$') {
+    out += '$';
+    i += 2;
+    return true;
+  }
+  if (i + 1 < s.size() && id_start(s[i + 1])) {
+    std::size_t j = i + 1;
+    while (j < s.size() && id_char(s[j])) ++j;
+    std::string name(s.substr(i + 1, j - i - 1));
+    if (const auto* v = lookup(env, name))
+      out += *v;
+    else if (unset)
+      unset->insert(name);
+    i = j;
+    return true;
+  }
+  return false;
+}
+
 std::expected<std::string, InterpolationError> compose129(std::string_view s, const Environment& env,
                                                           std::set<std::string>* unset) {
   std::string out;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (s[i] != '$') {
-      out += s[i++];
-      continue;
-    }
-    if (i + 1 < s.size() && s[i + 1] == '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    if (i + 1 < s.size() && id_start(s[i + 1])) {
-      std::size_t j = i + 1;
-      while (j < s.size() && id_char(s[j])) ++j;
-      std::string name(s.substr(i + 1, j - i - 1));
-      if (const auto* v = lookup(env, name))
-        out += *v;
-      else if (unset)
-        unset->insert(name);
-      i = j;
-      continue;
-    }
+    if (copy_plain_or_simple(s, i, env, unset, out)) continue;
     if (i + 2 < s.size() && s[i + 1] == '{' && id_start(s[i + 2])) {
       std::size_t j = i + 2;
       while (j < s.size() && id_char(s[j])) ++j;
@@ -92,26 +100,7 @@ std::expected<std::string, InterpolationError> spec(std::string_view s, const En
   std::string out;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (s[i] != '$') {
-      out += s[i++];
-      continue;
-    }
-    if (i + 1 < s.size() && s[i + 1] == '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    if (i + 1 < s.size() && id_start(s[i + 1])) {
-      std::size_t j = i + 1;
-      while (j < s.size() && id_char(s[j])) ++j;
-      std::string name(s.substr(i + 1, j - i - 1));
-      if (const auto* v = lookup(env, name))
-        out += *v;
-      else if (unset)
-        unset->insert(name);
-      i = j;
-      continue;
-    }
+    if (copy_plain_or_simple(s, i, env, unset, out)) continue;
     if (i + 1 < s.size() && s[i + 1] == '{') {
       std::size_t j = i + 2;
       if (j >= s.size() || !id_start(s[j])) return invalid(s);
