@@ -11,9 +11,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cmd_verify.h"
 #include "command.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
+#include "lucid/reconcile/image_check.h"
 #include "lucid/reconcile/metrics.h"
 #include "lucid/reconcile/reconciler.h"
 #include "lucid/reconcile/watch.h"
@@ -53,6 +55,10 @@ struct ReconcileArgs {
                              health_timeout = "5m";
   std::string listen = "127.0.0.1:9464";
   std::string identity;
+  std::string registry, registry_name = "registry.lucid.local:5000";
+  int restart_budget = 5;
+  std::string budget_window = "10m";
+  bool skip_image_verify = false;
   std::optional<std::string> allowed_signers, retry;
   bool once = false, watch = false, json = false;
 };
@@ -73,8 +79,10 @@ void print_pass(const rc::PassReport& r, bool json) {
 int run_reconcile(const ReconcileArgs& a) {
   auto interval = parse_duration(a.interval);
   auto health = parse_duration(a.health_timeout);
-  if (!interval || !health) {
-    fmt::print(stderr, "lucidctl reconcile: --interval/--health-timeout: give e.g. 30s, 5m, 500ms\n");
+  auto window = parse_duration(a.budget_window);
+  if (!interval || !health || !window) {
+    fmt::print(stderr,
+               "lucidctl reconcile: --interval/--health-timeout/--budget-window: give e.g. 30s, 5m, 500ms\n");
     return 2;
   }
   rc::ReconcileConfig config;
@@ -99,6 +107,24 @@ int run_reconcile(const ReconcileArgs& a) {
     };
   }
   config.health.timeout = *health;
+  // Images are verified against the mirror and pulled from it, or (explicitly, loudly) not verified.
+  const std::string mirror = registry_url(a.registry);
+  if (mirror.empty() && !a.skip_image_verify) {
+    fmt::print(stderr,
+               "lucidctl reconcile: give --registry URL (or set LUCID_REGISTRY): the mirror whose images are "
+               "verified and pulled; --insecure-skip-image-verify deploys unverified images\n");
+    return 2;
+  }
+  rc::ImageCheck image_check;
+  if (!mirror.empty()) {
+    image_check = rc::registry_image_check(mirror);
+    config.registry_mirror = mirror.substr(mirror.find("://") + 3);
+    config.canonical_registry = a.registry_name;
+  } else {
+    fmt::print(stderr,
+               "lucidctl reconcile: warning: image signatures, SBOMs and advisories are NOT checked "
+               "(--insecure-skip-image-verify)\n");
+  }
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   auto store = rc::StateStore::open(config.state_dir / "state.db");
@@ -106,7 +132,7 @@ int run_reconcile(const ReconcileArgs& a) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", store.error().message);
     return 2;
   }
-  rc::PlanVerifier verifier(lucid::supply::TrustRoot{a.allowed_signers, std::nullopt});
+  rc::PlanVerifier verifier(lucid::supply::TrustRoot{a.allowed_signers, std::nullopt}, image_check);
   lucid::engine::DockerClient docker;
   if (auto s = docker.negotiate(); !s) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", s.error().message);
@@ -119,12 +145,14 @@ int run_reconcile(const ReconcileArgs& a) {
       return 2;
     }
     print_pass(*r, a.json);
-    return r->outcome == "promoted" || r->outcome == "unchanged" || r->outcome == "repaired" ? 0 : 1;
+    return rc::healthy_outcome(r->outcome) ? 0 : 1;
   }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   rc::WatchOptions wo;
   wo.interval = *interval;
+  wo.restart_budget = a.restart_budget;
+  wo.budget_window = *window;
   rc::Metrics metrics;
   std::unique_ptr<lucid::http::Server> server;
   // The endpoint reads through its own connection, so it never sees a pass's open transaction.
@@ -150,11 +178,10 @@ int run_reconcile(const ReconcileArgs& a) {
       config, verifier, *store, docker, wo,
       [&](const rc::WatchEvent& ev) {
         metrics.record(ev);
-        if (!ev.drift.empty()) {
-          fmt::print("drift: {} change(s), first on {} ({}); corrected in {} ms\n", ev.drift.size(),
-                     ev.drift.front().service, lucid::engine::to_string(ev.drift.front().kind),
+        if (!ev.drift.empty())
+          fmt::print("drift: {} change(s), first {}; {} in {} ms\n", ev.drift.size(),
+                     rc::describe(ev.drift.front()), ev.pass ? ev.pass->outcome : "error",
                      ev.since_drift.count());
-        }
         if (ev.pass)
           print_pass(*ev.pass, a.json);
         else
@@ -208,7 +235,7 @@ int run_status(const std::string& cluster, const std::string& state_dir, bool js
   for (const auto& c : containers)
     fmt::print("service   {:<20} {:<10} {}\n", c.service, c.state, c.health.empty() ? "-" : c.health);
   for (const auto& at : *attempts) {
-    fmt::print("attempt   {} {} {} {}\n", at.started, at.kind, at.commit.substr(0, 12),
+    fmt::print("attempt   {} {:<8} {} {}\n", at.started, at.kind, at.commit.substr(0, 12),
                at.outcome.empty() ? "(unfinished)" : at.outcome);
     for (const auto& why : at.reasons) fmt::print("            {}\n", why);
   }
@@ -235,11 +262,37 @@ void register_reconcile(CLI::App& app, Context& ctx) {
   rec->add_option("--allowed-signers", args->allowed_signers, "Trusted commit signers (ssh allowed_signers)");
   rec->add_option("--identity", args->identity,
                   "age identity file for enc:sops references (else $AGE_PRIVATE_KEY / $SOPS_AGE_KEY_FILE)");
+  rec->add_option(
+      "--registry", args->registry,
+      "Registry mirror (URL or HOST:PORT; else $LUCID_REGISTRY): every image of a commit is verified "
+      "against it (signature, SBOM, advisories: the commit's policies/) and pulled from it by digest");
+  rec->add_option(
+      "--registry-name", args->registry_name,
+      "Canonical registry the compose file names images under (default registry.lucid.local:5000); "
+      "those images are pulled from --registry");
+  rec->add_flag("--insecure-skip-image-verify", args->skip_image_verify,
+                "Deploy without checking images (no --registry); for local experiments only");
   rec->add_option("--retry", args->retry, "Try this commit again although it is marked bad");
+  rec->add_option("--restart-budget", args->restart_budget,
+                  "With --watch: drift corrections allowed per --budget-window (default 5; 0: no limit)");
+  rec->add_option("--budget-window", args->budget_window, "Window of the restart budget (default 10m)");
   rec->add_flag("--json", args->json, "One JSON object per pass");
   rec->add_option(
       "--listen", args->listen,
       "With --watch: serve /metrics and /status on IP:PORT (default 127.0.0.1:9464; \"\" for none)");
+  rec->footer(
+      "A pass: fetch the tracked branch into <state-dir>/mirror.git, verify the commit's SSH signature\n"
+      "(--allowed-signers), render the cluster, verify every image against --registry (the commit's\n"
+      "policies/), `docker compose up -d --remove-orphans` on project lucid-<cluster>, wait on health,\n"
+      "then promote (last-good) or re-apply the last-good commit and mark the commit bad. A refused or\n"
+      "bad commit is never applied and not retried until a newer one arrives (or --retry names it).\n"
+      "With --watch, drift on the engine (a container stopped, removed, unhealthy or changed by hand)\n"
+      "triggers a pass within seconds; failures back off, corrections draw on --restart-budget.\n"
+      "State (SQLite, WAL): <state-dir>/state.db; `lucidctl status` reads it.\n"
+      "Outcomes: unchanged, promoted, corrected, repaired (exit 0); rolled-back, refused, failed,\n"
+      "skipped-bad, held (exit 1). Exit 2: usage, or no decision possible (fetch, engine, store).\n"
+      "Environment: TOR_SOCKS=host:port sends every fetch through that SOCKS5 proxy, never around it;\n"
+      "LUCID_REGISTRY for --registry; AGE_PRIVATE_KEY / SOPS_AGE_KEY_FILE for --identity.");
   rec->callback([args, &ctx] { ctx.exit_code = run_reconcile(*args); });
 
   auto st = std::make_shared<ReconcileArgs>();
@@ -247,6 +300,9 @@ void register_reconcile(CLI::App& app, Context& ctx) {
   status->add_option("--cluster", st->cluster, "Cluster id")->required();
   status->add_option("--state-dir", st->state_dir, "State store (default /var/lib/lucid)");
   status->add_flag("--json", st->json, "JSON output");
+  status->footer(
+      "Reads <state-dir>/state.db (written by `lucidctl reconcile`) and asks the engine for the\n"
+      "containers of lucid-<cluster>. Exit: 0 printed, 2 the store cannot be read.");
   status->callback([st, &ctx] { ctx.exit_code = run_status(st->cluster, st->state_dir, st->json); });
 }
 

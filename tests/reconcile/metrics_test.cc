@@ -28,14 +28,19 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
   ASSERT_TRUE(store->mark_bad("c1", "bbb", "web: unhealthy"));
   auto id = store->begin_attempt("c1", "bbb", "deploy");
   ASSERT_TRUE(store->finish_attempt(*id, "rolled-back", {"web: unhealthy"}));
+  id = store->begin_attempt("c1", "aaa", "drift");
+  ASSERT_TRUE(store->finish_attempt(*id, "corrected", {"drift: web: stopped"}));
 
   reconcile::Metrics metrics;
   metrics.record(event("promoted", false));
   metrics.record(event("rolled-back", false));
-  metrics.record(event("promoted", true));
+  metrics.record(event("corrected", true));
   reconcile::WatchEvent failed;
   failed.error = "fetch: no such repository";
   metrics.record(failed);
+  auto held = event("held", true);  // the newest pass: drift left in place
+  held.budget_spent = true;
+  metrics.record(held);
 
   engine::DockerClient nowhere((dir / "no-docker.sock").string());
   auto handler = reconcile::status_handler(metrics, *store, nowhere, "c1");
@@ -44,11 +49,15 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
   get.target = "/metrics";
   auto m = handler(get);
   EXPECT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"promoted\"} 2\n"), std::string::npos)
+  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"promoted\"} 1\n"), std::string::npos)
       << m.body;
+  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"corrected\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"held\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_restart_budget_spent{cluster=\"c1\"} 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"error\"} 1\n"), std::string::npos);
-  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_count{cluster=\"c1\"} 4\n"), std::string::npos);
-  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_sum{cluster=\"c1\"} 4.500000\n"),
+  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_count{cluster=\"c1\"} 5\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_sum{cluster=\"c1\"} 6.000000\n"),
             std::string::npos);
   EXPECT_NE(m.body.find("lucid_drift_corrections_total{cluster=\"c1\"} 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_rollbacks_total{cluster=\"c1\"} 1\n"), std::string::npos);
@@ -63,8 +72,11 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
   EXPECT_EQ(j["last_good"], "aaa");
   EXPECT_EQ(j["bad_commits"], nlohmann::json::array({"bbb"}));
   EXPECT_TRUE(j.contains("engine_error"));
-  ASSERT_EQ(j["attempts"].size(), 1u);
-  EXPECT_EQ(j["attempts"][0]["reasons"][0], "web: unhealthy");
+  ASSERT_EQ(j["attempts"].size(), 2u);
+  EXPECT_EQ(j["attempts"][1]["reasons"][0], "web: unhealthy");
+  ASSERT_EQ(j["drift_corrections"].size(), 1u);
+  EXPECT_EQ(j["drift_corrections"][0]["outcome"], "corrected");
+  EXPECT_EQ(j["drift_corrections"][0]["reasons"][0], "drift: web: stopped");
 
   get.target = "/other";
   EXPECT_EQ(handler(get).status, 404);

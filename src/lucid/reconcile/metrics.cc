@@ -14,8 +14,9 @@ void Metrics::record(const WatchEvent& event) {
   std::string outcome = event.pass ? event.pass->outcome : "error";
   ++outcomes_[outcome];
   if (outcome == "rolled-back" || outcome == "repaired") ++rollbacks_;
-  if (!event.drift.empty()) ++drift_corrections_;
-  if (outcome == "promoted" || outcome == "unchanged" || outcome == "repaired")
+  if (outcome == "corrected") ++drift_corrections_;
+  budget_spent_ = event.budget_spent;
+  if (healthy_outcome(outcome))
     last_success_ =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -32,7 +33,7 @@ std::string Metrics::prometheus(const std::string& cluster) const {
   out += "# TYPE lucid_reconcile_total counter\n";
   for (const auto& [outcome, n] : outcomes_)
     out += fmt::format("lucid_reconcile_total{{{},outcome=\"{}\"}} {}\n", c, outcome, n);
-  out += "# HELP lucid_drift_corrections_total Passes triggered by drift seen on the engine.\n";
+  out += "# HELP lucid_drift_corrections_total Re-applies of the running commit after drift on the engine.\n";
   out += "# TYPE lucid_drift_corrections_total counter\n";
   out += fmt::format("lucid_drift_corrections_total{{{}}} {}\n", c, drift_corrections_);
   out += "# HELP lucid_last_success_timestamp_seconds End of the last pass that left the cluster healthy.\n";
@@ -41,6 +42,11 @@ std::string Metrics::prometheus(const std::string& cluster) const {
   out += "# HELP lucid_rollbacks_total Re-applies of the last-good commit.\n";
   out += "# TYPE lucid_rollbacks_total counter\n";
   out += fmt::format("lucid_rollbacks_total{{{}}} {}\n", c, rollbacks_);
+  out +=
+      "# HELP lucid_restart_budget_spent 1 while drift is left in place because the restart budget is "
+      "spent.\n";
+  out += "# TYPE lucid_restart_budget_spent gauge\n";
+  out += fmt::format("lucid_restart_budget_spent{{{}}} {}\n", c, budget_spent_ ? 1 : 0);
   return out;
 }
 
@@ -73,14 +79,21 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
            {"config_current", want != rec->applied_hashes.end() && want->second == c.config_hash}});
     }
   }
-  j["attempts"] = nlohmann::json::array();
-  for (const auto& a : *tried)
-    j["attempts"].push_back({{"commit", a.commit},
-                             {"kind", a.kind},
-                             {"started", a.started},
-                             {"finished", a.finished},
-                             {"outcome", a.outcome},
-                             {"reasons", a.reasons}});
+  auto drift = store.attempts(cluster, attempts, "drift");
+  if (!drift) return std::unexpected(drift.error());
+  auto as_json = [](const std::vector<Attempt>& list) {
+    auto out = nlohmann::json::array();
+    for (const auto& a : list)
+      out.push_back({{"commit", a.commit},
+                     {"kind", a.kind},
+                     {"started", a.started},
+                     {"finished", a.finished},
+                     {"outcome", a.outcome},
+                     {"reasons", a.reasons}});
+    return out;
+  };
+  j["attempts"] = as_json(*tried);
+  j["drift_corrections"] = as_json(*drift);  // newest first: corrected, failed or held
   return j;
 }
 

@@ -24,7 +24,8 @@ class Metrics {
   // Counts one pass of the watch loop (its outcome, duration, drift and rollbacks).
   void record(const WatchEvent& event);
   // lucid_reconcile_duration_seconds (summary: _sum, _count), lucid_reconcile_total{outcome},
-  // lucid_drift_corrections_total, lucid_last_success_timestamp_seconds, lucid_rollbacks_total.
+  // lucid_drift_corrections_total, lucid_last_success_timestamp_seconds, lucid_rollbacks_total,
+  // lucid_restart_budget_spent.
   std::string prometheus(const std::string& cluster) const;
 
  private:
@@ -35,10 +36,12 @@ class Metrics {
   std::uint64_t drift_corrections_ = 0;
   std::uint64_t rollbacks_ = 0;
   double last_success_ = 0;  // Unix seconds
+  bool budget_spent_ = false;
 };
 
 // desired/applied/last-good, bad commits, per-service state and health (from the engine, when it
-// answers) and the newest `attempts` attempts: what `lucidctl status --json` and /status print.
+// answers), the newest `attempts` attempts and drift corrections: what `lucidctl status --json` and
+// /status print.
 Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
                                            const std::string& cluster, int attempts = 10);
 

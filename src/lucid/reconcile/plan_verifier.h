@@ -1,6 +1,6 @@
 // What must hold before a commit's plan may be applied: the commit carries a trusted SSH signature
-// (supply::verify_commit against the operator's allowed_signers), and — once wired — the plan's
-// images pass the image policy (`lucidctl verify --cluster`). Refusals are reasons, not errors.
+// (supply::verify_commit against the operator's allowed_signers), and the plan's images pass the
+// image policy (image_check.h, what `lucidctl verify --cluster` checks). Refusals are reasons, not errors.
 #pragma once
 
 #include <filesystem>
@@ -28,8 +28,8 @@ class PlanVerifier {
 
   // Refusal reasons for `commit` in the git repository `repo` (empty: signed by a trusted key).
   Result<std::vector<std::string>> check_commit(const std::string& repo, const std::string& commit) const;
-  // Refusal reasons for the plan. Without an image check (the default until `verify --cluster` is
-  // wired here) no image is checked and every plan passes.
+  // Refusal reasons for the plan. Without an image check (`--insecure-skip-image-verify`) no image
+  // is checked and every plan passes.
   Result<std::vector<std::string>> check_plan(const std::filesystem::path& checkout,
                                               const std::string& cluster, const render::Plan& plan) const;
   bool checks_images() const { return static_cast<bool>(image_check_); }

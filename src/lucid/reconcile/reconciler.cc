@@ -60,6 +60,7 @@ Result<Rendered> render_commit(const ReconcileConfig& c, const fs::path& dir) {
   } else {
     out.applied = std::move(*stored);
   }
+  if (!c.registry_mirror.empty()) render::rehome_images(out.applied, c.canonical_registry, c.registry_mirror);
   return out;
 }
 
@@ -104,8 +105,9 @@ Result<bool> engine_matches(const engine::DockerClient& docker, const std::strin
 
 class Pass {
  public:
-  Pass(const ReconcileConfig& c, const PlanVerifier& v, StateStore& s, const engine::DockerClient& d)
-      : c_(c), verifier_(v), store_(s), docker_(d) {}
+  Pass(const ReconcileConfig& c, const PlanVerifier& v, StateStore& s, const engine::DockerClient& d,
+       const PassOptions& o)
+      : c_(c), verifier_(v), store_(s), docker_(d), options_(o) {}
 
   Result<PassReport> run() {
     auto commit = fetch_tracked(mirror_of(c_), c_.repo_url, tracked_ref(c_.branch), c_.socks_proxy);
@@ -125,6 +127,7 @@ class Pass {
       auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
       if (!same) return std::unexpected(same.error());
       if (*same) return outcome("unchanged", {});
+      return options_.hold.empty() ? correct_drift(*commit) : hold_drift(*commit);
     }
     return deploy(*commit);
   }
@@ -138,6 +141,47 @@ class Pass {
 
   fs::path scratch(const std::string& commit) const {
     return c_.state_dir / "checkouts" / fmt::format("{}-{}", commit.substr(0, 12), ::getpid());
+  }
+
+  // The drift of the last-good commit seen by the watch loop (or by this pass), as attempt reasons.
+  std::vector<std::string> drift_reasons() const {
+    std::vector<std::string> out;
+    for (const auto& d : options_.drift) out.push_back("drift: " + d);
+    if (out.empty()) out.push_back("drift: the containers differ from the applied plan");
+    return out;
+  }
+
+  // Re-applies the running (last-good) commit: verified when it was promoted, so not again. A
+  // failure is not the commit's fault (it was healthy here): no rollback, no bad mark.
+  Result<PassReport> correct_drift(const std::string& commit) {
+    auto id = store_.begin_attempt(c_.cluster, commit, "drift");
+    if (!id) return std::unexpected(id.error());
+    std::vector<std::string> why = drift_reasons();
+    Checkout dir(scratch(commit));
+    if (auto s = export_commit(mirror_of(c_), commit, dir.path()); !s) return std::unexpected(s.error());
+    auto r = render_commit(c_, dir.path());
+    std::vector<std::string> problems;
+    if (!r) {
+      problems.push_back("render: " + r.error().message);
+    } else {
+      auto reasons = apply_and_wait(c_, docker_, r->applied, report_.health);
+      if (!reasons) return std::unexpected(reasons.error());
+      problems = std::move(*reasons);
+    }
+    std::string what = problems.empty() ? "corrected" : "failed";
+    why.insert(why.end(), problems.begin(), problems.end());
+    if (auto s = store_.finish_attempt(*id, what, why); !s) return std::unexpected(s.error());
+    return outcome(what, why);
+  }
+
+  // The restart budget is spent: the drift stays, and the attempt says so.
+  Result<PassReport> hold_drift(const std::string& commit) {
+    std::vector<std::string> why = drift_reasons();
+    why.push_back(options_.hold);
+    auto id = store_.begin_attempt(c_.cluster, commit, "drift");
+    if (!id) return std::unexpected(id.error());
+    if (auto s = store_.finish_attempt(*id, "held", why); !s) return std::unexpected(s.error());
+    return outcome("held", why);
   }
 
   // The desired commit is marked bad: keep (or restore) the last-good state.
@@ -226,6 +270,7 @@ class Pass {
   const PlanVerifier& verifier_;
   StateStore& store_;
   const engine::DockerClient& docker_;
+  const PassOptions& options_;
   ClusterRecord rec_;
   PassReport report_;
 };
@@ -233,10 +278,15 @@ class Pass {
 }  // namespace
 
 Result<PassReport> reconcile_once(const ReconcileConfig& config, const PlanVerifier& verifier,
-                                  StateStore& store, const engine::DockerClient& docker) {
+                                  StateStore& store, const engine::DockerClient& docker,
+                                  const PassOptions& options) {
   if (config.cluster.empty() || config.cluster.find('/') != std::string::npos)
     return fail(ErrorKind::kInvalidArgument, fmt::format("invalid cluster id '{}'", config.cluster));
-  return Pass(config, verifier, store, docker).run();
+  return Pass(config, verifier, store, docker, options).run();
+}
+
+bool healthy_outcome(const std::string& outcome) {
+  return outcome == "unchanged" || outcome == "promoted" || outcome == "corrected" || outcome == "repaired";
 }
 
 }  // namespace lucid::reconcile

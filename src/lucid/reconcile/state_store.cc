@@ -231,11 +231,12 @@ Status StateStore::finish_attempt(std::int64_t id, const std::string& outcome,
       .run();
 }
 
-Result<std::vector<Attempt>> StateStore::attempts(const std::string& cluster, int limit) const {
+Result<std::vector<Attempt>> StateStore::attempts(const std::string& cluster, int limit,
+                                                  const std::string& kind) const {
   Stmt q(db_,
          "SELECT id, commit_id, kind, started, finished, outcome, reasons FROM attempts "
-         "WHERE cluster = ? ORDER BY id DESC LIMIT ?");
-  q.text(1, cluster).integer(2, limit);
+         "WHERE cluster = ? AND (? = '' OR kind = ?) ORDER BY id DESC LIMIT ?");
+  q.text(1, cluster).text(2, kind).text(3, kind).integer(4, limit);
   std::vector<Attempt> out;
   for (;;) {
     auto row = q.step();

@@ -38,10 +38,10 @@ struct ClusterRecord {
 struct Attempt {
   std::int64_t id = 0;
   std::string cluster, commit;
-  std::string kind;      // "deploy", "rollback", "verify"
+  std::string kind;      // "deploy", "rollback", "drift"
   std::string started;   // RFC 3339
   std::string finished;  // "" while running (or when the process died)
-  std::string outcome;   // "", "promoted", "rolled-back", "refused", "failed", "unchanged"
+  std::string outcome;   // "" (unfinished) or a PassReport outcome
   std::vector<std::string> reasons;
 };
 
@@ -69,8 +69,9 @@ class StateStore {
   Result<std::int64_t> begin_attempt(const std::string& cluster, const std::string& commit,
                                      const std::string& kind);
   Status finish_attempt(std::int64_t id, const std::string& outcome, const std::vector<std::string>& reasons);
-  // Newest first.
-  Result<std::vector<Attempt>> attempts(const std::string& cluster, int limit = 20) const;
+  // Newest first; only those of `kind` when given.
+  Result<std::vector<Attempt>> attempts(const std::string& cluster, int limit = 20,
+                                        const std::string& kind = {}) const;
 
   Status mark_bad(const std::string& cluster, const std::string& commit, const std::string& reason);
   Status clear_bad(const std::string& cluster, const std::string& commit);

@@ -1,8 +1,11 @@
 #include "lucid/reconcile/watch.h"
 
 #include <algorithm>
+#include <deque>
 #include <mutex>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
@@ -17,7 +20,35 @@ void sleep_until(Clock::time_point t, const std::function<bool()>& stop) {
   while (!stop() && Clock::now() < t) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
+// The drift corrections made within the budget window.
+class RestartBudget {
+ public:
+  explicit RestartBudget(const WatchOptions& o) : limit_(o.restart_budget), window_(o.budget_window) {}
+  bool spent(Clock::time_point now) {
+    while (!used_.empty() && now - used_.front() >= window_) used_.pop_front();
+    return limit_ > 0 && static_cast<int>(used_.size()) >= limit_;
+  }
+  void use(Clock::time_point now) { used_.push_back(now); }
+  Clock::time_point frees_at() const { return used_.empty() ? Clock::now() : used_.front() + window_; }
+  std::string why() const {
+    return fmt::format(
+        "restart budget spent: {} drift corrections within {} s; the next one in {} s", used_.size(),
+        std::chrono::duration_cast<std::chrono::seconds>(window_).count(),
+        std::chrono::duration_cast<std::chrono::seconds>(frees_at() - Clock::now()).count() + 1);
+  }
+
+ private:
+  int limit_;
+  std::chrono::milliseconds window_;
+  std::deque<Clock::time_point> used_;
+};
+
 }  // namespace
+
+std::string describe(const engine::Drift& d) {
+  return fmt::format("{}: {}{}{}", d.service, engine::to_string(d.kind), d.detail.empty() ? "" : " (",
+                     d.detail.empty() ? "" : d.detail + ")");
+}
 
 void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateStore& store,
            const engine::DockerClient& docker, const WatchOptions& options,
@@ -26,13 +57,19 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
   std::chrono::milliseconds backoff = options.interval;
   std::vector<engine::Drift> drift;
   std::optional<Clock::time_point> first_drift;
+  RestartBudget budget(options);
   while (!stop()) {
     WatchEvent ev;
     const auto started = Clock::now();
-    auto r = reconcile_once(c, verifier, store, docker);
+    PassOptions po;
+    for (const auto& d : drift) po.drift.push_back(describe(d));
+    ev.budget_spent = budget.spent(started);
+    if (ev.budget_spent) po.hold = budget.why();
+    auto r = reconcile_once(c, verifier, store, docker, po);
     ev.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     c.retry.reset();  // --retry is for the first pass only
     bool failed = !r || r->outcome == "failed";
+    if (r && (r->outcome == "corrected" || (r->outcome == "failed" && !drift.empty()))) budget.use(started);
     if (r)
       ev.pass = *r;
     else
@@ -50,6 +87,13 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     auto rec = store.cluster(c.cluster);
     if (!rec || rec->applied_hashes.empty()) {
       sleep_until(deadline, stop);
+      continue;
+    }
+    // With the budget spent and the held drift reported, drift is not watched (a crash loop would
+    // report it over and over): the next pass comes at the interval or when the window frees a
+    // correction, whichever is first.
+    if (r && r->outcome == "held" && budget.spent(Clock::now())) {
+      sleep_until(std::min(deadline, budget.frees_at()), stop);
       continue;
     }
     const std::string project = engine::project_name(c.cluster);

@@ -41,6 +41,27 @@ std::string config_hash(const nlohmann::json& service) {
   return c ? blake3_hex(*c) : std::string();
 }
 
+namespace {
+
+// `document` with the config-hash label added to every service, and image names re-homed, as block
+// YAML: what Compose is fed.
+std::string labeled_yaml(nlohmann::json document, const std::map<std::string, std::string>& hashes,
+                         std::string_view from_registry, std::string_view to_registry) {
+  for (const auto& [service, hash] : hashes) {
+    auto& svc = document["services"][service];
+    if (!svc["labels"].is_object()) svc["labels"] = nlohmann::json::object();
+    svc["labels"][kConfigHashLabel] = hash;
+    if (from_registry.empty() || !svc.contains("image") || !svc["image"].is_string()) continue;
+    const std::string image = svc["image"].get<std::string>();
+    const std::string prefix = std::string(from_registry) + "/";
+    if (image.starts_with(prefix))
+      svc["image"] = std::string(to_registry) + "/" + image.substr(prefix.size());
+  }
+  return yaml::emit(document);
+}
+
+}  // namespace
+
 Status finish_plan(Plan& plan) {
   auto c = hash_input(plan.document);
   if (!c) return std::unexpected(c.error());
@@ -52,14 +73,12 @@ Status finish_plan(Plan& plan) {
     for (auto it = plan.document["services"].begin(); it != plan.document["services"].end(); ++it)
       plan.service_hashes[it.key()] = config_hash(it.value());
   // The one place the config-hash label is added: to a copy, so `document` and its hashes stay put.
-  nlohmann::json applied = plan.document;
-  for (const auto& [service, hash] : plan.service_hashes) {
-    auto& svc = applied["services"][service];
-    if (!svc.contains("labels") || !svc["labels"].is_object()) svc["labels"] = nlohmann::json::object();
-    svc["labels"][kConfigHashLabel] = hash;
-  }
-  plan.apply_yaml = yaml::emit(applied);
+  plan.apply_yaml = labeled_yaml(plan.document, plan.service_hashes, {}, {});
   return {};
+}
+
+void rehome_images(Plan& plan, std::string_view from_registry, std::string_view to_registry) {
+  plan.apply_yaml = labeled_yaml(plan.document, plan.service_hashes, from_registry, to_registry);
 }
 
 }  // namespace lucid::render

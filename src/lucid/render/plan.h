@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,5 +42,10 @@ Status finish_plan(Plan& plan);
 // The canonical JSON used for hashing: RFC 8785, with non-integer numbers written as strings.
 Result<std::string> hash_input(const nlohmann::json& value);
 std::string config_hash(const nlohmann::json& service);  // hex BLAKE3 of hash_input(service)
+
+// Rewrites apply_yaml so images named under `from_registry` ("registry.lucid.local:5000") are pulled
+// from `to_registry` ("127.0.0.1:5000") with the same repository path, tag and digest: a site pulls
+// the pinned digest from its mirror. `document` and the hashes stay those of the canonical names.
+void rehome_images(Plan& plan, std::string_view from_registry, std::string_view to_registry);
 
 }  // namespace lucid::render

@@ -81,6 +81,7 @@ ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std
   auto head = client.head_manifest(repo, ref->digest);
   if (!head) {
     add(v, L::kError, "mirror", fmt::format("{} unreachable: {}", client.base_url(), head.error().message));
+    v.findings.back().unreachable = true;
     return v;
   }
   if (!*head) {
@@ -99,8 +100,8 @@ ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std
       add(v, L::kError, "tag", s.error().message);
 
   auto sig = verify_image_signature(client, repo, ref->digest, policy.signers, v.image);
-  if (!sig)
-    add(v, L::kError, "signature", sig.error().message);
+  if (!sig)  // the message already reads "<image>: signature: …"
+    v.findings.push_back({L::kError, "signature", sig.error().message});
   else
     v.signer = sig->key_name;
 

@@ -38,8 +38,9 @@ Result<ImagePolicy> load_image_policy(const std::filesystem::path& repo, std::st
 struct ImageFinding {
   enum class Level { kError, kWarning, kWaived };
   Level level = Level::kError;
-  std::string check;    // pinned, mirror, tag, signature, sbom, inclusion, advisory
-  std::string message;  // one line: "<image>: <check>: <reason>"
+  std::string check;         // pinned, mirror, tag, signature, sbom, inclusion, advisory
+  std::string message;       // one line: "<image>: <check>: <reason>"
+  bool unreachable = false;  // the mirror could not be asked: no verdict on the image yet
 };
 
 struct ImageVerdict {

@@ -1,0 +1,37 @@
+#include "lucid/reconcile/image_check.h"
+
+#include <fmt/format.h>
+
+#include "lucid/base/http_client.h"
+#include "lucid/supply/verify_images.h"
+
+namespace lucid::reconcile {
+
+ImageCheck registry_image_check(std::string registry_url) {
+  return [url = std::move(registry_url)](const std::filesystem::path& checkout, const std::string&,
+                                         const render::Plan& plan) -> Result<std::vector<std::string>> {
+    // Any HTTP answer from /v2/ (200, or 401 from an authenticating mirror) means it can be asked.
+    if (auto ping = http_get(url + "/v2/"); !ping)
+      return fail(ErrorKind::kIo,
+                  fmt::format("registry mirror {} unreachable: {}", url, ping.error().message));
+    auto policy = supply::load_image_policy(checkout);
+    if (!policy) return std::vector<std::string>{"image policy: " + policy.error().message};
+    supply::RegistryClient client(url);
+    std::vector<std::string> refusals;
+    if (!plan.document.contains("services")) return refusals;
+    for (const auto& [service, svc] : plan.document["services"].items()) {
+      if (!svc.contains("image") || !svc["image"].is_string()) {
+        refusals.push_back(fmt::format("{}: no image (lucid services run pinned images only)", service));
+        continue;
+      }
+      auto verdict = supply::verify_image(client, *policy, service, svc["image"].get<std::string>());
+      for (const auto& f : verdict.findings) {
+        if (f.unreachable) return fail(ErrorKind::kIo, f.message);
+        if (f.level == supply::ImageFinding::Level::kError) refusals.push_back(f.message);
+      }
+    }
+    return refusals;
+  };
+}
+
+}  // namespace lucid::reconcile
