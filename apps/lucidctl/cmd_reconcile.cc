@@ -193,12 +193,56 @@ int run_reconcile(const ReconcileArgs& a) {
   return 0;
 }
 
+// Every cluster the store knows, one line each (or a JSON array of their status objects).
+int run_fleet_status(const rc::StateStore& store, bool json) {
+  auto ids = store.cluster_ids();
+  if (!ids) {
+    fmt::print(stderr, "lucidctl status: {}\n", ids.error().message);
+    return 2;
+  }
+  lucid::engine::DockerClient docker;
+  if (auto s = docker.negotiate(); !s) fmt::print(stderr, "lucidctl status: engine: {}\n", s.error().message);
+  auto fleet = nlohmann::ordered_json::array();
+  for (const auto& id : *ids) {
+    auto j = rc::status_json(store, docker, id, 1);
+    if (!j) {
+      fmt::print(stderr, "lucidctl status: {}: {}\n", id, j.error().message);
+      return 2;
+    }
+    fleet.push_back(std::move(*j));
+  }
+  if (json) {
+    fmt::print("{}\n", fleet.dump());
+    return 0;
+  }
+  fmt::print("{:<20} {:<12} {:<12} {:<12} {:<9} {}\n", "CLUSTER", "DESIRED", "APPLIED", "LAST-GOOD",
+             "HEALTHY", "LAST ATTEMPT");
+  for (const auto& c : fleet) {
+    std::size_t healthy = 0;
+    for (const auto& svc : c["services"])
+      healthy += (svc["health"] == "healthy" || (svc["health"] == "" && svc["state"] == "running")) ? 1 : 0;
+    std::string last = "-";
+    if (!c["attempts"].empty()) {
+      const auto& a = c["attempts"][0];
+      std::string outcome = a["outcome"].get<std::string>();
+      last = fmt::format("{} {} {}", a["started"].get<std::string>(), a["kind"].get<std::string>(),
+                         outcome.empty() ? "(unfinished)" : outcome);
+    }
+    auto short_id = [](const nlohmann::ordered_json& v) { return v.get<std::string>().substr(0, 12); };
+    fmt::print("{:<20} {:<12} {:<12} {:<12} {:<9} {}\n", c["cluster"].get<std::string>(),
+               short_id(c["desired"]), short_id(c["applied"]), short_id(c["last_good"]),
+               fmt::format("{}/{}", healthy, c["services"].size()), last);
+  }
+  return 0;
+}
+
 int run_status(const std::string& cluster, const std::string& state_dir, bool json) {
   auto store = rc::StateStore::open(std::filesystem::path(state_dir) / "state.db");
   if (!store) {
     fmt::print(stderr, "lucidctl status: {}\n", store.error().message);
     return 2;
   }
+  if (cluster.empty()) return run_fleet_status(*store, json);
   auto rec = store->cluster(cluster);
   auto attempts = store->attempts(cluster, 10);
   auto bad = store->bad_commits(cluster);
@@ -296,13 +340,16 @@ void register_reconcile(CLI::App& app, Context& ctx) {
   rec->callback([args, &ctx] { ctx.exit_code = run_reconcile(*args); });
 
   auto st = std::make_shared<ReconcileArgs>();
-  auto* status = app.add_subcommand("status", "Desired, applied and last-good commits, health, attempts");
-  status->add_option("--cluster", st->cluster, "Cluster id")->required();
+  auto* status = app.add_subcommand(
+      "status", "Desired, applied and last-good commits, health, attempts (one cluster or all)");
+  status->add_option("--cluster", st->cluster, "Cluster id (default: one line per cluster in the store)");
   status->add_option("--state-dir", st->state_dir, "State store (default /var/lib/lucid)");
   status->add_flag("--json", st->json, "JSON output");
   status->footer(
       "Reads <state-dir>/state.db (written by `lucidctl reconcile`) and asks the engine for the\n"
-      "containers of lucid-<cluster>. Exit: 0 printed, 2 the store cannot be read.");
+      "containers of lucid-<cluster>. Without --cluster: the fleet, one line per cluster (HEALTHY:\n"
+      "services healthy, or running without a healthcheck, of those present). Exit: 0 printed, 2 the\n"
+      "store cannot be read.");
   status->callback([st, &ctx] { ctx.exit_code = run_status(st->cluster, st->state_dir, st->json); });
 }
 

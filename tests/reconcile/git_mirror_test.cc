@@ -1,6 +1,8 @@
 // The reconciler's fetch: which git options a SOCKS proxy adds per scheme (fail-closed), and, checked
 // rather than assumed, that with a proxy configured and nothing listening no connection reaches the
 // remote (a loopback HTTP server counting connections), while without the proxy one does.
+#include <stdlib.h>
+
 #include <atomic>
 
 #include <gtest/gtest.h>
@@ -54,8 +56,18 @@ TEST(GitMirror, WithAnUnreachableProxyTheRemoteIsNeverContacted) {
 
   lucid::testing::ScratchDir dir;
   std::string url = "http://127.0.0.1:" + std::to_string((*remote)->port(0)) + "/config.git";
+  // Configuration in the environment that would take precedence over the proxy (an empty
+  // per-URL proxy) or move the fetch to another transport (insteadOf) must be ignored.
+  ::setenv("GIT_CONFIG_COUNT", "2", 1);
+  ::setenv("GIT_CONFIG_KEY_0", ("http." + url + ".proxy").c_str(), 1);
+  ::setenv("GIT_CONFIG_VALUE_0", "", 1);
+  ::setenv("GIT_CONFIG_KEY_1", ("url." + url + ".insteadOf").c_str(), 1);
+  ::setenv("GIT_CONFIG_VALUE_1", "ssh://unused.invalid/config.git", 1);
   auto proxied = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main",
                                           "127.0.0.1:" + std::to_string(closed_port));
+  for (const char* v : {"GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_CONFIG_KEY_1",
+                        "GIT_CONFIG_VALUE_1"})
+    ::unsetenv(v);
   ASSERT_FALSE(proxied);
   std::printf("through the dead proxy: %s\n", proxied.error().message.c_str());
   EXPECT_EQ(hits.load(), 0) << "the remote was contacted around the proxy";

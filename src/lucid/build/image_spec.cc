@@ -89,6 +89,7 @@ Result<std::vector<ImageSpec>> parse_image_specs(std::string_view yaml_text, con
     for (auto [key, dst] : {std::pair{"binaries", &s.binaries},
                             {"programs", &s.programs},
                             {"files", &s.files},
+                            {"state_dirs", &s.state_dirs},
                             {"entrypoint", &s.entrypoint},
                             {"healthcheck", &s.healthcheck}}) {
       auto l = string_list(item, key, s.name);
@@ -97,7 +98,7 @@ Result<std::vector<ImageSpec>> parse_image_specs(std::string_view yaml_text, con
     }
     if (s.binaries.empty()) return bad(fmt::format("{}: binaries: at least one Lucid binary", s.name));
     if (s.entrypoint.empty()) return bad(fmt::format("{}: missing entrypoint", s.name));
-    for (const auto* l : {&s.programs, &s.files})
+    for (const auto* l : {&s.programs, &s.files, &s.state_dirs})
       for (const auto& p : *l)
         if (p.empty() || p[0] != '/') return bad(fmt::format("{}: {}: must be an absolute path", s.name, p));
     out.push_back(std::move(s));

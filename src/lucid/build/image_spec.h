@@ -18,6 +18,7 @@ struct ImageSpec {
   std::vector<std::string> binaries;     // Lucid programs from the bin dir → /usr/local/bin/<name>
   std::vector<std::string> programs;     // absolute host programs copied to the same path
   std::vector<std::string> files;        // absolute host files copied to the same path
+  std::vector<std::string> state_dirs;   // absolute directories created empty, owned by `user` (volumes)
   std::string user = "10001:10001";      // uid:gid, never root
   std::string user_name = "lucid";       // passwd/group name
   std::vector<std::string> entrypoint;   // exec form

@@ -13,13 +13,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// `proxied`: run under `env -u` of the variables that would let curl bypass or replace the proxy.
+// `proxied`: run without what could bypass or replace the proxy: the variables curl and git read
+// for proxies and ssh, and any git configuration but the mirror's own (system and global files,
+// GIT_CONFIG_* parameters: a `http.<url>.proxy=` or `url.<x>.insteadOf` there would win over ours).
 Result<std::string> git(const fs::path& mirror, std::vector<std::string> args,
                         std::chrono::milliseconds timeout = std::chrono::minutes(5), bool proxied = false) {
   ProcessOptions o;
   if (proxied)
-    o.argv = {"env",       "-u", "NO_PROXY", "-u", "no_proxy",        "-u", "ALL_PROXY",        "-u",
-              "all_proxy", "-u", "GIT_SSH",  "-u", "GIT_SSH_COMMAND", "-u", "GIT_PROXY_COMMAND"};
+    o.argv = {"env",
+              "-u",
+              "NO_PROXY",
+              "-u",
+              "no_proxy",
+              "-u",
+              "ALL_PROXY",
+              "-u",
+              "all_proxy",
+              "-u",
+              "GIT_SSH",
+              "-u",
+              "GIT_SSH_COMMAND",
+              "-u",
+              "GIT_PROXY_COMMAND",
+              "-u",
+              "GIT_CONFIG_PARAMETERS",
+              "-u",
+              "GIT_CONFIG_COUNT",
+              "GIT_CONFIG_NOSYSTEM=1",
+              "GIT_CONFIG_GLOBAL=/dev/null"};
   o.argv.insert(o.argv.end(), {"git", "--git-dir=" + mirror.string()});
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.timeout = timeout;
@@ -36,24 +57,37 @@ std::string tracked_ref(const std::string& branch) {
   return "refs/heads/" + branch;
 }
 
+namespace {
+
+// The git protocol `url` is fetched with: "file" (a path or file://), "ssh" (ssh://, git+ssh:// or
+// scp-like host:path), else the URL's scheme ("http", "https", "git", …).
+std::string transport_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end != std::string::npos) {
+    std::string scheme = url.substr(0, scheme_end);
+    return scheme == "git+ssh" ? "ssh" : scheme;
+  }
+  bool scp_like = url.find(':') != std::string::npos && !url.starts_with("/") && !url.starts_with(".") &&
+                  url.find(':') < url.find('/');
+  return scp_like ? "ssh" : "file";
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> proxy_options(const std::string& url, const std::string& proxy) {
   if (proxy.empty()) return std::vector<std::string>{};
   if (proxy.find_first_of(" '\"\\%") != std::string::npos || proxy.find(':') == std::string::npos)
     return fail(ErrorKind::kInvalidArgument, fmt::format("SOCKS proxy '{}': give host:port", proxy));
-  auto scheme_end = url.find("://");
-  std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
-  if (scheme == "file") return std::vector<std::string>{};
-  if (scheme == "http" || scheme == "https")
+  const std::string transport = transport_of(url);
+  if (transport == "file") return std::vector<std::string>{};
+  if (transport == "http" || transport == "https")
     return std::vector<std::string>{"-c", "http.proxy=socks5h://" + proxy};
-  bool scp_like = scheme.empty() && url.find(':') != std::string::npos && !url.starts_with("/") &&
-                  !url.starts_with(".") && url.find(':') < url.find('/');
-  if (scheme == "ssh" || scheme == "git+ssh" || scp_like)
+  if (transport == "ssh")
     return std::vector<std::string>{"-c",
                                     "core.sshCommand=ssh -o ProxyCommand='nc -X 5 -x " + proxy + " %h %p'"};
-  if (scheme.empty()) return std::vector<std::string>{};  // a local path
   return fail(ErrorKind::kInvalidArgument,
               fmt::format("{}: scheme '{}' cannot be fetched through the SOCKS proxy (refused, fail-closed)",
-                          url, scheme));
+                          url, transport));
 }
 
 Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url, const std::string& ref,
@@ -72,6 +106,9 @@ Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url
   if (ref.find(':') != std::string::npos || ref.starts_with("-") || url.starts_with("-"))
     return fail(ErrorKind::kInvalidArgument, fmt::format("invalid repository or ref '{}' '{}'", url, ref));
   std::vector<std::string> args = *via;
+  if (!socks_proxy.empty())  // only the transport the proxy options were chosen for: no rewrite
+    args.insert(args.end(),
+                {"-c", "protocol.allow=never", "-c", "protocol." + transport_of(url) + ".allow=always"});
   args.insert(args.end(),
               {"fetch", "-q", "--no-tags", "--force", "--", url, "+" + ref + ":refs/lucid/tracked"});
   if (auto f = git(mirror, args, std::chrono::minutes(5), !socks_proxy.empty()); !f)

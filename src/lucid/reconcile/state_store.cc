@@ -293,4 +293,16 @@ Result<std::vector<std::string>> StateStore::bad_commits(const std::string& clus
   return out;
 }
 
+Result<std::vector<std::string>> StateStore::cluster_ids() const {
+  Stmt q(db_, "SELECT cluster FROM clusters ORDER BY cluster");
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(q.col(0));
+  }
+  return out;
+}
+
 }  // namespace lucid::reconcile

@@ -58,6 +58,8 @@ class StateStore {
   // Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back when it fails. Not reentrant.
   Status transaction(const std::function<Status()>& body);
 
+  // Every cluster with a record, by id.
+  Result<std::vector<std::string>> cluster_ids() const;
   // The cluster's record; an empty record (cluster set) when it has none yet.
   Result<ClusterRecord> cluster(const std::string& cluster) const;
   Status set_desired(const std::string& cluster, const std::string& commit);
