@@ -99,5 +99,22 @@ TEST(Rootfs, DockerfileIsScratchNonRootExecForm) {
   EXPECT_NE(d.find("CMD [\"/usr/local/bin/lucid-node-worker\",\"health\"]"), std::string::npos);
 }
 
+TEST(Rootfs, StateDirsAreOwnedByTheImageUser) {
+  auto specs = parse_image_specs(
+      "version: 1\nimages:\n  - name: beta\n    stage: 0\n    binaries: [betad]\n    user: \"10000:10000\"\n"
+      "    state_dirs: [/var/lib/beta]\n    entrypoint: [/usr/local/bin/betad]\n",
+      "images.yaml");
+  ASSERT_TRUE(specs) << specs.error().message;
+  ASSERT_EQ((*specs)[0].state_dirs, std::vector<std::string>{"/var/lib/beta"});
+  std::string d = dockerfile((*specs)[0], "0.1.0");
+  auto copy = d.find("COPY --chown=10000:10000 state/var/lib/beta /var/lib/beta\n");
+  ASSERT_NE(copy, std::string::npos) << d;
+  EXPECT_LT(copy, d.find("USER 10000:10000\n"));
+  EXPECT_FALSE(parse_image_specs(
+      "version: 1\nimages:\n  - name: b\n    stage: 0\n    binaries: [b]\n    state_dirs: [var/lib/b]\n"
+      "    entrypoint: [/b]\n",
+      "images.yaml"));
+}
+
 }  // namespace
 }  // namespace lucid::build
