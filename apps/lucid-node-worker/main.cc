@@ -1,8 +1,12 @@
 // lucid-node-worker: the node's sealed-chunk data path (SPEC-4 Stage 3). Thin: parses flags,
 // calls lucid::seal, maps errors to exit codes.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -14,9 +18,12 @@
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/parallel.h"
+#include "lucid/base/time.h"
 #include "lucid/crypto/merkle.h"
 #include "lucid/seal/format.h"
+#include "lucid/seal/heartbeat.h"
 #include "lucid/seal/keys.h"
+#include "lucid/seal/node_service.h"
 #include "lucid/seal/open_session.h"
 #include "lucid/seal/proof.h"
 #include "lucid/seal/seal_session.h"
@@ -33,6 +40,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitVerifyFailed = 1;  // verify / verify-proof found the data does not check out
 constexpr int kExitBadInput = 2;      // usage, unreadable input, bad key, output in the way, I/O
 constexpr int kExitIncident = 3;      // open met an integrity failure; an incident was logged
+constexpr int kExitUnhealthy = 1;     // health: no fresh heartbeat from a running worker
 
 int report(const Error& e, int code = kExitBadInput) {
   fmt::print(stderr, "lucid-node-worker: error: {}\n", e.message);
@@ -68,6 +76,15 @@ lucid::Result<std::uint64_t> parse_size(const std::string& text) {
     return lucid::fail(ErrorKind::kInvalidArgument, fmt::format("--chunk-size {}: too large", text));
   }
   return n * mult;
+}
+
+// A positive duration flag ("500ms", "5s", "2m"; lucid::parse_duration).
+lucid::Result<std::chrono::milliseconds> positive_duration(const std::string& flag, const std::string& text) {
+  auto d = lucid::parse_duration(text);
+  if (!d || d->count() <= 0)
+    return lucid::fail(ErrorKind::kInvalidArgument,
+                       fmt::format("{} {}: not a duration (give e.g. 500ms, 5s or 2m)", flag, text));
+  return *d;
 }
 
 std::string device_fingerprint() {
@@ -113,17 +130,25 @@ struct SealArgs {
   bool no_fsync = false;
 };
 
-int run_seal(const SealArgs& a) {
+// The sealing options `seal` and `run` share (both seal through seal::seal_stream).
+lucid::Result<seal::SealOptions> seal_options(const SealArgs& a) {
   seal::SealOptions o;
   auto size = parse_size(a.chunk_size);
-  if (!size) return report(size.error());
+  if (!size) return std::unexpected(size.error());
   o.chunk_size = *size;
   o.zstd_level = a.level;
   o.threads = a.threads;
   o.codec = a.codec;
   o.fsync = !a.no_fsync;
   o.device_fingerprint = device_fingerprint();
-  if (auto s = seal::validate_seal_options(o); !s) return report(s.error());
+  if (auto s = seal::validate_seal_options(o); !s) return std::unexpected(s.error());
+  return o;
+}
+
+int run_seal(const SealArgs& a) {
+  auto options = seal_options(a);
+  if (!options) return report(options.error());
+  seal::SealOptions& o = *options;
   for (const auto& p : a.participants) {
     crypto::Ed25519PublicKey pub{};
     if (!from_hex_into(p, pub))
@@ -320,11 +345,78 @@ int run_verify_proof(const VerifyProofArgs& a) {
   return kExitOk;
 }
 
+struct RunArgs {
+  fs::path spool = "/var/lib/lucid";
+  std::string heartbeat = "5s";
+  SealArgs seal;  // only the sealing options are used
+};
+
+// One JSON object per line on stdout, flushed at once (the container log is the event stream).
+void print_event(const json& event) {
+  std::string line = event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+int run_service(const RunArgs& a) {
+  seal::ServiceOptions o;
+  o.spool.root = a.spool;
+  auto beat = positive_duration("--heartbeat", a.heartbeat);
+  if (!beat) return report(beat.error());
+  o.heartbeat = *beat;
+  auto options = seal_options(a.seal);
+  if (!options) return report(options.error());
+  o.seal = std::move(*options);
+
+  // SIGTERM/SIGINT arrive on a signalfd the service polls between recordings; blocked before any
+  // thread starts, so every thread inherits the mask and the recording in hand is finished first.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  int stop_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (stop_fd < 0) return report(Error{ErrorKind::kIo, fmt::format("signalfd: {}", errno_text(errno))});
+  auto s = seal::run_service(o, stop_fd, print_event);
+  ::close(stop_fd);
+  if (!s) return report(s.error());
+  return kExitOk;
+}
+
+struct HealthArgs {
+  fs::path spool = "/var/lib/lucid";
+  std::string max_age;
+  bool binary_only = false;
+};
+
+int run_health(const HealthArgs& a) {
+  if (a.binary_only) {
+    fmt::print("lucid-node-worker {} ok\n", lucid::kLucidVersion);
+    return kExitOk;
+  }
+  std::optional<std::chrono::milliseconds> max_age;
+  if (!a.max_age.empty()) {
+    auto d = positive_duration("--max-age", a.max_age);
+    if (!d) return report(d.error());
+    max_age = *d;
+  }
+  auto ok = seal::check_heartbeat(seal::Spool{a.spool}.health(), max_age);
+  if (!ok) {
+    fmt::print("unhealthy: {}\n", ok.error().message);
+    return kExitUnhealthy;
+  }
+  fmt::print("{}\n", *ok);
+  return kExitOk;
+}
+
 constexpr const char* kExitCodes =
     "EXIT STATUS\n"
     "  0  success\n"
-    "  1  verify / verify-proof: the data does not check out (each problem is printed)\n"
-    "  2  usage error, unreadable input, bad or missing key, output in the way, I/O error\n"
+    "  1  verify / verify-proof: the data does not check out (each problem is printed);\n"
+    "     health: no fresh heartbeat from a running worker (the reason is printed)\n"
+    "  2  usage error, unreadable input, bad or missing key, output in the way, I/O error;\n"
+    "     run: the spool is not usable (not writable, locked by another worker) or was removed\n"
     "  3  open: a chunk or the manifest failed authentication; nothing of it or after it was\n"
     "     written, any output file was removed, and an incident was appended to the incident log\n";
 
@@ -340,16 +432,26 @@ int main(int argc, char** argv) {
       lucid::kLucidVersion)};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(lucid::kLucidVersion));
-  app.footer(std::string(kExitCodes) +
-             "\nEXAMPLES\n"
-             "  lucid-node-worker health\n"
-             "  lucid-node-worker keygen --out node.key\n"
-             "  ffmpeg -i in.mkv -c copy -f mpegts - | lucid-node-worker seal - --out sess --node-key "
-             "node.key --session-key-file sess.key\n"
-             "  lucid-node-worker verify sess --node-pub node.key.pub\n"
-             "  lucid-node-worker open sess --session-key-file sess.key -o restored.ts\n"
-             "  lucid-node-worker proof sess 3 > p.json && lucid-node-worker verify-proof --root R --leaf "
-             "sess/chunks/00000003.sealed p.json");
+  app.footer(
+      std::string(kExitCodes) +
+      "\nSERVICE\n"
+      "  `run` watches SPOOL/inbox (inotify) and seals each recording NAME into SPOOL/sessions/NAME\n"
+      "  with its session key in SPOOL/keys/NAME.key (0600), then removes it from the inbox. Writers\n"
+      "  write `NAME.part` (or a hidden name) and rename it to NAME when complete. An input that\n"
+      "  cannot be sealed goes to SPOOL/failed/NAME with the reason in NAME.error. The node key is\n"
+      "  SPOOL/node.key (made on first start). One JSON line per event on stdout (started, sealed,\n"
+      "  failed, stopped). SPOOL/health.json is rewritten every --heartbeat; `health` passes while it\n"
+      "  is fresh. SIGTERM/SIGINT: the recording in hand is finished, then exit 0.\n"
+      "\nEXAMPLES\n"
+      "  lucid-node-worker run --spool /var/lib/lucid\n"
+      "  lucid-node-worker health --spool /var/lib/lucid\n"
+      "  lucid-node-worker keygen --out node.key\n"
+      "  ffmpeg -i in.mkv -c copy -f mpegts - | lucid-node-worker seal - --out sess --node-key "
+      "node.key --session-key-file sess.key\n"
+      "  lucid-node-worker verify sess --node-pub node.key.pub\n"
+      "  lucid-node-worker open sess --session-key-file sess.key -o restored.ts\n"
+      "  lucid-node-worker proof sess 3 > p.json && lucid-node-worker verify-proof --root R --leaf "
+      "sess/chunks/00000003.sealed p.json");
 
   KeygenArgs kg;
   auto* keygen = app.add_subcommand("keygen", "Create an Ed25519 node key (mode 0600) and KEYFILE.pub");
@@ -419,9 +521,31 @@ int main(int argc, char** argv) {
   vproofc->add_option("proof", vp.proof, "Proof file from `proof`, or - for standard input")
       ->default_str("-");
 
-  // `health`: the compose healthcheck's exec-form probe. It proves the binary and its shared
-  // libraries load and run in the image (no shell, no network); it prints the version, exit 0.
-  auto* healthc = app.add_subcommand("health", "Exit 0 with the version: the image's healthcheck probe");
+  RunArgs ra;
+  auto* runc = app.add_subcommand(
+      "run", "Service: seal every recording that lands in SPOOL/inbox until SIGTERM (see SERVICE below)");
+  runc->add_option("--spool", ra.spool, "Spool directory (inbox/, sessions/, keys/, failed/, node.key)")
+      ->default_str("/var/lib/lucid");
+  runc->add_option("--heartbeat", ra.heartbeat, "How often SPOOL/health.json is rewritten (e.g. 5s, 500ms)")
+      ->default_str("5s");
+  runc->add_option("--chunk-size", ra.seal.chunk_size, "Plaintext bytes per chunk, 8MiB..16MiB")
+      ->default_str("8MiB");
+  runc->add_option("--level", ra.seal.level, "Zstd compression level 1..19")
+      ->default_val(seal::kDefaultZstdLevel);
+  runc->add_option("--threads", ra.seal.threads, "Worker threads per recording (default: one per core)");
+  runc->add_option("--codec", ra.seal.codec, "Media type of the recordings, recorded in each manifest")
+      ->default_str("application/octet-stream");
+
+  // `health`: the compose healthcheck's exec-form probe (no shell, no network). It checks the
+  // worker's heartbeat in the spool; --binary-only just proves the binary and its libraries run.
+  HealthArgs ha;
+  auto* healthc = app.add_subcommand(
+      "health", "Exit 0 while the worker on SPOOL is running (fresh SPOOL/health.json), else 1 with why");
+  healthc->add_option("--spool", ha.spool, "Spool directory of the worker")->default_str("/var/lib/lucid");
+  healthc->add_option("--max-age", ha.max_age,
+                      "Oldest acceptable heartbeat (default: 3 x the worker's --heartbeat, 15s by default)");
+  healthc->add_flag("--binary-only", ha.binary_only,
+                    "Only print the version and exit 0: the binary and its shared libraries load");
 
   try {
     app.parse(argc, argv);
@@ -429,10 +553,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
-  if (*healthc) {
-    fmt::print("lucid-node-worker {} ok\n", lucid::kLucidVersion);
-    return kExitOk;
-  }
+  if (*healthc) return run_health(ha);
+  if (*runc) return run_service(ra);
   if (*keygen) return run_keygen(kg);
   if (*sealc) return run_seal(sa);
   if (*openc) return run_open(oa);

@@ -13,6 +13,7 @@
 
 #include "cmd_verify.h"
 #include "command.h"
+#include "lucid/base/time.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
 #include "lucid/reconcile/image_check.h"
@@ -30,24 +31,6 @@ namespace rc = lucid::reconcile;
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) {
   g_stop = true;
-}
-
-// "500ms", "30s", "5m", "1h" or plain seconds.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  std::size_t used = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (n < 0) return std::nullopt;
-  std::string unit = text.substr(used);
-  if (unit == "ms") return std::chrono::milliseconds(n);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(n);
-  if (unit == "m") return std::chrono::minutes(n);
-  if (unit == "h") return std::chrono::hours(n);
-  return std::nullopt;
 }
 
 struct ReconcileArgs {
@@ -77,9 +60,9 @@ void print_pass(const rc::PassReport& r, bool json) {
 }
 
 int run_reconcile(const ReconcileArgs& a) {
-  auto interval = parse_duration(a.interval);
-  auto health = parse_duration(a.health_timeout);
-  auto window = parse_duration(a.budget_window);
+  auto interval = lucid::parse_duration(a.interval);
+  auto health = lucid::parse_duration(a.health_timeout);
+  auto window = lucid::parse_duration(a.budget_window);
   if (!interval || !health || !window) {
     fmt::print(stderr,
                "lucidctl reconcile: --interval/--health-timeout/--budget-window: give e.g. 30s, 5m, 500ms\n");

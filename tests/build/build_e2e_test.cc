@@ -140,7 +140,10 @@ TEST(Build, PinsTheRegistryDigestsIntoTheRepo) {
 TEST(Build, ImagesRunTheirHealthEntryPointAndHaveNoShell) {
   REQUIRE_BUILT();
   std::string worker = Built::prefix + "/node-worker:0.1.0";
-  auto health = testing::docker({"run", "--rm", "--network", "none", worker, "health"});
+  // The entrypoint is the service (`run`), whose `health` needs its heartbeat; a bare container
+  // proves the binary and its libraries load with `health --binary-only`.
+  auto health = testing::docker({"run", "--rm", "--network", "none", "--entrypoint",
+                                 "/usr/local/bin/lucid-node-worker", worker, "health", "--binary-only"});
   EXPECT_EQ(health.exit_code, 0) << health.err;
   EXPECT_NE(health.out.find("lucid-node-worker 0.1.0"), std::string::npos);
   auto ffmpeg = testing::docker(
