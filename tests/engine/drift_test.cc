@@ -111,6 +111,30 @@ TEST(Containers, FromInspect) {
   EXPECT_FALSE(from_inspect(j).has_healthcheck);
 }
 
+TEST(Containers, FromListEntry) {
+  auto j = json::parse(R"j({
+    "Id": "abc", "Names": ["/lucid-x_web_1"], "Image": "img:1", "ImageID": "sha256:01",
+    "Labels": {"com.docker.compose.service": "web", "com.lucid.config-hash": "h"},
+    "State": "running", "Status": "Up 3 minutes (healthy)"})j");
+  auto c = from_list_entry(j);
+  EXPECT_EQ(c.id, "abc");
+  EXPECT_EQ(c.name, "lucid-x_web_1");
+  EXPECT_EQ(c.service, "web");
+  EXPECT_EQ(c.config_hash, "h");
+  EXPECT_EQ(c.state, "running");
+  EXPECT_EQ(c.health, "healthy");
+  j["Status"] = "Up 2 seconds (health: starting)";
+  EXPECT_EQ(from_list_entry(j).health, "starting");
+  j["Status"] = "Up 1 minute (unhealthy)";
+  EXPECT_EQ(from_list_entry(j).health, "unhealthy");
+  j["Status"] = "Up 1 minute";
+  EXPECT_EQ(from_list_entry(j).health, "");
+  EXPECT_FALSE(from_list_entry(j).has_healthcheck);
+  j["State"] = "exited";
+  j["Status"] = "Exited (137) 5 seconds ago";
+  EXPECT_EQ(from_list_entry(j).exit_code, 137);
+}
+
 TEST(DockerClient, EncodesQueryText) {
   EXPECT_EQ(DockerClient::encode(R"({"label":["a=b"]})"), "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
 }

@@ -99,6 +99,7 @@ class ReconcileE2e : public ::testing::Test {
         "services:\n"
         "  web:\n"
         "    image: {}\n"
+        "    profiles: [node]\n"
         "    stop_grace_period: 1s\n"
         "    environment:\n"
         "      LUCID_TEST_ENV: \"{}\"\n"
@@ -117,7 +118,8 @@ class ReconcileE2e : public ::testing::Test {
     std::map<std::string, std::string> files = extra_files_;
     files["infrastructure/compose/docker-compose.yml"] = compose(version, healthy);
     files["clusters/clusters.yaml"] = "version: 1\nclusters:\n  - id: " + cluster_ + "\n";
-    files["clusters/" + cluster_ + "/.env"] = "CLUSTER_ID=" + cluster_ + "\n" + extra_env_;
+    // The cluster's profile selects `web` (profiles are resolved by render, not passed to Compose).
+    files["clusters/" + cluster_ + "/.env"] = "CLUSTER_ID=" + cluster_ + "\nPROFILES=node\n" + extra_env_;
     files["policies/allowed_signers"] = "ops@lucid " + key_.public_text + "\n";
     std::string id =
         tt::commit(work_, "config " + version, sign ? &key_ : nullptr, {files.begin(), files.end()});
@@ -188,6 +190,14 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   ASSERT_EQ(running.size(), 1u);
   EXPECT_EQ(running[0].health, "healthy");
   EXPECT_EQ(running[0].config_hash, good_hashes.at("web"));
+  // The one-request view the no-op check uses tells the same as list + inspect.
+  auto summary = engine::list_project_summary(docker_, project_);
+  ASSERT_TRUE(summary);
+  ASSERT_EQ(summary->size(), 1u);
+  EXPECT_EQ((*summary)[0].id, running[0].id);
+  EXPECT_EQ((*summary)[0].state, running[0].state);
+  EXPECT_EQ((*summary)[0].health, running[0].health);
+  EXPECT_EQ((*summary)[0].config_hash, running[0].config_hash);
 
   // Item 6: a pass with nothing to change leaves every container id and start time as it was.
   auto before = identities();

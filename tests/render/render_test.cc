@@ -138,13 +138,17 @@ TEST(Render, EveryClusterOfTheReferenceRepo) {
     for (const auto& s : plan->secrets) EXPECT_FALSE(s.resolved);
     auto again = render::render_cluster(repo, c.id.value, secrets);
     EXPECT_EQ(again->content_hash, plan->content_hash);
-    // apply_yaml = document + one config-hash label per service; the hashes are those of `document`.
+    // apply_yaml = document + one config-hash label per service - profiles (the plan is the
+    // selection, so Compose must start every service); the hashes are those of `document`.
     auto applied = yaml::to_json(yaml::parse(plan->apply_yaml, "apply.yaml").value()).value();
     for (const auto& [svc, hash] : plan->service_hashes) {
       EXPECT_EQ(hash, render::config_hash(plan->document["services"][svc])) << svc;
       EXPECT_EQ(applied["services"][svc]["labels"][render::kConfigHashLabel], hash) << svc;
+      EXPECT_FALSE(applied["services"][svc].contains("profiles")) << svc;
       auto stripped = applied["services"][svc];
       stripped["labels"].erase(render::kConfigHashLabel);
+      if (plan->document["services"][svc].contains("profiles"))
+        stripped["profiles"] = plan->document["services"][svc]["profiles"];
       if (stripped["labels"].empty() && !plan->document["services"][svc].contains("labels"))
         stripped.erase("labels");
       EXPECT_EQ(render::config_hash(stripped), hash) << svc;

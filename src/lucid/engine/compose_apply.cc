@@ -1,6 +1,9 @@
 #include "lucid/engine/compose_apply.h"
 
+#include <algorithm>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,18 +14,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The last non-empty line of Compose's stderr: its error, without progress noise.
-std::string last_line(const std::string& text) {
-  std::size_t end = text.size();
-  while (end > 0) {
-    std::size_t start = text.rfind('\n', end - 1);
-    start = start == std::string::npos ? 0 : start + 1;
+// Compose's error from its stderr without progress noise: the "ERROR: …" lines (v1 names the
+// service there: "ERROR: for web  Container … is unhealthy."), else the last non-empty line.
+std::string compose_error(const std::string& text) {
+  std::vector<std::string> errors;
+  std::string last;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
     std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.find_first_not_of(" \r\t") != std::string::npos) return first_line(line);
-    if (start == 0) break;
-    end = start - 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) last = line;
+    if (line.starts_with("ERROR: ") || line.starts_with("Error response from daemon: "))
+      if (std::find(errors.begin(), errors.end(), line) == errors.end()) errors.push_back(line);
+    start = end + 1;
   }
-  return "(no output)";
+  if (errors.empty()) return last.empty() ? "(no output)" : last;
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
+  return out.size() > 600 ? out.substr(0, 600) + "…" : out;
 }
 
 Result<ProcessResult> run_compose(const ComposeTool& tool, const std::vector<std::string>& args,
@@ -71,7 +82,7 @@ Result<ApplyResult> apply(const std::string& compose_yaml, const std::string& pr
   if (!r) return fail(r.error().kind, fmt::format("compose up {}: {}", project, r.error().message));
   if (r->exit_code != 0)
     return fail(ErrorKind::kIo,
-                fmt::format("compose up {} exited {}: {}", project, r->exit_code, last_line(r->err)));
+                fmt::format("compose up {} exited {}: {}", project, r->exit_code, compose_error(r->err)));
   ApplyResult out;
   out.tool = tool->version;
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -88,7 +99,7 @@ Status down(const std::string& project, const ApplyOptions& options) {
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kIo,
-                fmt::format("compose down {} exited {}: {}", project, r->exit_code, last_line(r->err)));
+                fmt::format("compose down {} exited {}: {}", project, r->exit_code, compose_error(r->err)));
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "lucid/engine/containers.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "lucid/engine/labels.h"
 
@@ -66,12 +67,56 @@ Result<ContainerState> inspect_container(const DockerClient& docker, const std::
   return from_inspect(*j);
 }
 
-Result<std::vector<ContainerState>> list_project(const DockerClient& docker, const std::string& project) {
+ContainerState from_list_entry(const nlohmann::json& j) {
+  ContainerState c;
+  c.id = str(j, "Id");
+  const auto& names = member(j, "Names");
+  if (names.is_array() && !names.empty() && names[0].is_string()) c.name = names[0].get<std::string>();
+  if (c.name.starts_with('/')) c.name.erase(0, 1);
+  c.image = str(j, "Image");
+  c.image_id = str(j, "ImageID");
+  const auto& labels = member(j, "Labels");
+  if (labels.is_object())
+    for (auto it = labels.begin(); it != labels.end(); ++it)
+      if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
+  if (auto it = c.labels.find(kServiceLabel); it != c.labels.end()) c.service = it->second;
+  if (auto it = c.labels.find(kConfigHashLabel); it != c.labels.end()) c.config_hash = it->second;
+  c.state = str(j, "State");
+  // "Up 3 minutes (healthy)", "Up 2 seconds (health: starting)", "Exited (137) 5 seconds ago".
+  const std::string status = str(j, "Status");
+  if (status.ends_with("(healthy)"))
+    c.health = "healthy";
+  else if (status.ends_with("(unhealthy)"))
+    c.health = "unhealthy";
+  else if (status.ends_with("(health: starting)"))
+    c.health = "starting";
+  c.has_healthcheck = !c.health.empty();
+  if (status.starts_with("Exited (")) c.exit_code = std::atoi(status.c_str() + 8);
+  return c;
+}
+
+namespace {
+
+Result<nlohmann::json> list_json(const DockerClient& docker, const std::string& project) {
   nlohmann::json filters = {{"label", {std::string(kProjectLabel) + "=" + project}}};
   auto list = docker.get_json("/containers/json?all=1&filters=" + DockerClient::filters(filters));
   if (!list) return std::unexpected(list.error());
+  if (!list->is_array()) return nlohmann::json::array();
+  return list;
+}
+
+void sort_by_service(std::vector<ContainerState>& out) {
+  std::sort(out.begin(), out.end(), [](const ContainerState& a, const ContainerState& b) {
+    return std::tie(a.service, a.name) < std::tie(b.service, b.name);
+  });
+}
+
+}  // namespace
+
+Result<std::vector<ContainerState>> list_project(const DockerClient& docker, const std::string& project) {
+  auto list = list_json(docker, project);
+  if (!list) return std::unexpected(list.error());
   std::vector<ContainerState> out;
-  if (!list->is_array()) return out;
   for (const auto& item : *list) {
     auto c = inspect_container(docker, str(item, "Id"));
     if (!c) {
@@ -80,9 +125,17 @@ Result<std::vector<ContainerState>> list_project(const DockerClient& docker, con
     }
     out.push_back(std::move(*c));
   }
-  std::sort(out.begin(), out.end(), [](const ContainerState& a, const ContainerState& b) {
-    return std::tie(a.service, a.name) < std::tie(b.service, b.name);
-  });
+  sort_by_service(out);
+  return out;
+}
+
+Result<std::vector<ContainerState>> list_project_summary(const DockerClient& docker,
+                                                         const std::string& project) {
+  auto list = list_json(docker, project);
+  if (!list) return std::unexpected(list.error());
+  std::vector<ContainerState> out;
+  for (const auto& item : *list) out.push_back(from_list_entry(item));
+  sort_by_service(out);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Container state of one Compose project as the engine reports it: list by the project label, then
-// inspect each for start time, health and restart policy.
+// inspect each for start time, health and restart policy (or the list alone, for a quick check).
 #pragma once
 
 #include <map>
@@ -42,5 +42,15 @@ Result<ContainerState> inspect_container(const DockerClient& docker, const std::
 // Every container (running or not) labelled com.docker.compose.project=`project`, sorted by
 // service then name. A container removed between list and inspect is left out.
 Result<std::vector<ContainerState>> list_project(const DockerClient& docker, const std::string& project);
+
+// Fills what GET /containers/json tells of a container: id, name, image, labels (service, config
+// hash), state, health (from the Status text) and the exit code of an exited one. No start time,
+// OOM flag, health log or restart policy.
+ContainerState from_list_entry(const nlohmann::json& entry);
+
+// The same containers from the one list request (from_list_entry): enough to tell whether the
+// project runs a plan (detect_drift) without an inspect per container.
+Result<std::vector<ContainerState>> list_project_summary(const DockerClient& docker,
+                                                         const std::string& project);
 
 }  // namespace lucid::engine

@@ -14,6 +14,9 @@ namespace {
 constexpr std::string_view kTemplate[] = {
     "CLUSTER_ID", "PROFILES",    "BETA_PLANES",   "TOR_SOCKS",     "MONGO_RS",      "MONGO_SHARD_RANGE",
     "TRON_MODE",  "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "LEDGER_PUBKEYS"};
+// Site facts a cluster may set beyond the template (renders read only the .env, never the host's
+// environment): DOCKER_GID, the host's docker group that beta joins to read the engine socket.
+constexpr std::string_view kOptional[] = {"DOCKER_GID"};
 // Template keys whose value is `enc:sops` although their name does not look secret.
 constexpr std::string_view kTemplateSecrets[] = {"LEDGER_PUBKEYS"};
 
@@ -66,9 +69,10 @@ void check_ref(const Context& ctx, const fleet::EnvEntry& e, Sink& sink) {
 void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
   std::map<std::string_view, const fleet::EnvEntry*> last;
   for (const auto& e : c.env->entries) {
-    if (!in(e.key, kTemplate))
+    if (!in(e.key, kTemplate) && !in(e.key, kOptional))
       sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
-               "the keys are exactly SPEC-4's template (deploy/README.md); put other settings elsewhere");
+               "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID; put other settings "
+               "elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",
                fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),

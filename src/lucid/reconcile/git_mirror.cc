@@ -109,8 +109,8 @@ Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url
   if (!socks_proxy.empty())  // only the transport the proxy options were chosen for: no rewrite
     args.insert(args.end(),
                 {"-c", "protocol.allow=never", "-c", "protocol." + transport_of(url) + ".allow=always"});
-  args.insert(args.end(),
-              {"fetch", "-q", "--no-tags", "--force", "--", url, "+" + ref + ":refs/lucid/tracked"});
+  args.insert(args.end(), {"-c", "maintenance.auto=false", "-c", "gc.auto=0", "fetch", "-q", "--no-tags",
+                           "--force", "--", url, "+" + ref + ":refs/lucid/tracked"});
   if (auto f = git(mirror, args, std::chrono::minutes(5), !socks_proxy.empty()); !f)
     return std::unexpected(with_context(url, f.error()));
   auto id = git(mirror, {"rev-parse", "--verify", "refs/lucid/tracked^{commit}"});

@@ -98,7 +98,7 @@ Result<std::vector<std::string>> apply_and_wait(const ReconcileConfig& c, const 
 Result<bool> engine_matches(const engine::DockerClient& docker, const std::string& cluster,
                             const std::map<std::string, std::string>& hashes) {
   if (hashes.empty()) return false;
-  auto observed = engine::list_project(docker, engine::project_name(cluster));
+  auto observed = engine::list_project_summary(docker, engine::project_name(cluster));  // one request
   if (!observed) return std::unexpected(observed.error());
   return engine::detect_drift({hashes, {}}, *observed).empty();
 }

@@ -56,7 +56,12 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
   ReconcileConfig c = config;
   std::chrono::milliseconds backoff = options.interval;
   std::vector<engine::Drift> drift;
-  std::optional<Clock::time_point> first_drift;
+  std::optional<Clock::time_point> first_drift;  // of the drift seen since the last pass (debounce)
+  // When the drift now being corrected was first seen: kept across a pass that found nothing to do
+  // yet (`docker stop` sends its kill event while the container still runs; the die comes next).
+  // (A sentinel rather than std::optional: GCC 12 warns maybe-uninitialized on the latter here.)
+  constexpr Clock::time_point kNone = Clock::time_point::min();
+  Clock::time_point episode_start = kNone;
   RestartBudget budget(options);
   while (!stop()) {
     WatchEvent ev;
@@ -75,11 +80,14 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     else
       ev.error = r.error().message;
     ev.drift = std::move(drift);
-    if (first_drift)
-      ev.since_drift = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *first_drift);
+    if (first_drift && episode_start == kNone) episode_start = *first_drift;
+    if (episode_start != kNone)
+      ev.since_drift = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - episode_start);
     on_event(ev);
+    const bool settling = r && r->outcome == "unchanged" && !ev.drift.empty();
     drift.clear();
     first_drift.reset();
+    if (!settling) episode_start = kNone;
     backoff = failed ? std::min(backoff * 2, options.max_backoff) : options.interval;
     const auto deadline = Clock::now() + backoff;
     const auto not_before = Clock::now() + (failed ? backoff : std::chrono::milliseconds(0));

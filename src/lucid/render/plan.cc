@@ -43,14 +43,16 @@ std::string config_hash(const nlohmann::json& service) {
 
 namespace {
 
-// `document` with the config-hash label added to every service, and image names re-homed, as block
-// YAML: what Compose is fed.
+// `document` with the config-hash label added to every service, `profiles:` removed (the plan is
+// already the selection: every service in it runs) and image names re-homed, as block YAML: what
+// Compose is fed.
 std::string labeled_yaml(nlohmann::json document, const std::map<std::string, std::string>& hashes,
                          std::string_view from_registry, std::string_view to_registry) {
   for (const auto& [service, hash] : hashes) {
     auto& svc = document["services"][service];
     if (!svc["labels"].is_object()) svc["labels"] = nlohmann::json::object();
     svc["labels"][kConfigHashLabel] = hash;
+    svc.erase("profiles");
     if (from_registry.empty() || !svc.contains("image") || !svc["image"].is_string()) continue;
     const std::string image = svc["image"].get<std::string>();
     const std::string prefix = std::string(from_registry) + "/";

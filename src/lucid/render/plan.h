@@ -31,7 +31,8 @@ struct Plan {
   std::vector<SecretUse> secrets;
   std::vector<std::string> warnings;  // e.g. unset variables defaulted to ""
   // What apply feeds Compose: `yaml` with label com.lucid.config-hash = the service's config hash
-  // added to every service (after hashing, so the hashes stay those of `document`).
+  // added to every service and `profiles:` dropped (every service of the plan runs), after hashing,
+  // so the hashes stay those of `document`.
   std::string apply_yaml;
 };
 
