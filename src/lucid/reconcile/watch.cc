@@ -112,7 +112,13 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     auto on_drift = [&](const std::vector<engine::Drift>& batch) {
       std::lock_guard lock(mu);
       drift.insert(drift.end(), batch.begin(), batch.end());
-      if (!first_drift) first_drift = Clock::now();
+      if (episode_start == kNone) episode_start = Clock::now();
+      // A `kill` event is a signal sent, not yet a change: the container may still be running
+      // (SIGTERM) or die a moment later (its `die` event). It is reported, but only what changed
+      // starts the debounce, so no pass runs while a container is still stopping.
+      bool changed = std::any_of(batch.begin(), batch.end(),
+                                 [](const engine::Drift& d) { return d.kind != engine::DriftKind::kKilled; });
+      if (changed && !first_drift) first_drift = Clock::now();
     };
     auto until = [&] {
       if (stop()) return true;
