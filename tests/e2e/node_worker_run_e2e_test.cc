@@ -4,7 +4,6 @@
 // The container case needs the image: `lucidctl build --stage 3` (builds lucid/node-worker:<version>).
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,8 +28,6 @@
 #include "testing/data.h"
 #include "testing/docker.h"
 #include "testing/testing.h"
-
-extern char** environ;
 
 namespace lucid::e2e {
 namespace {
@@ -83,20 +80,14 @@ void drop(const fs::path& inbox, const std::string& name, const fs::path& source
 // `lucid-node-worker run` as a child process with stdout/stderr in files; killed at scope exit.
 class Worker {
  public:
-  Worker(const fs::path& spool, const fs::path& logs, std::vector<std::string> extra = {})
+  // `as`: a command line prefix the worker runs under (e.g. setpriv to another user).
+  Worker(const fs::path& spool, const fs::path& logs, std::vector<std::string> extra = {},
+         std::vector<std::string> as = {})
       : out_(logs / log_name("out")), err_(logs / log_name("err")) {
-    std::vector<std::string> argv = {worker(), "run", "--spool", spool.string(), "--heartbeat", "1s"};
+    std::vector<std::string> argv = std::move(as);
+    argv.insert(argv.end(), {worker(), "run", "--spool", spool.string(), "--heartbeat", "1s"});
     argv.insert(argv.end(), extra.begin(), extra.end());
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    pid_ = lucid::testing::spawn(argv, out_, err_);
   }
   ~Worker() {
     if (pid_ > 0 && !exit_code_) {
@@ -362,10 +353,19 @@ TEST_F(NodeWorkerRun, InputsThatCannotBeSealedGoToFailedWithAReason) {
 }
 
 TEST_F(NodeWorkerRun, UnreadableInputGoesToFailed) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root, which reads any file: no unreadable input to make";
+  // Root reads any file, so as root the worker runs as the image's user (uid 10001) instead.
+  std::vector<std::string> as;
+  if (::geteuid() == 0) {
+    if (!fs::exists("/usr/bin/setpriv"))
+      GTEST_SKIP() << "root, and no /usr/bin/setpriv (util-linux) to drop to uid 10001";
+    fs::create_directories(spool());
+    ASSERT_EQ(::chown(spool().c_str(), 10001, 10001), 0);
+    fs::permissions(dir_.path(), fs::perms::others_exec, fs::perm_options::add);  // traversable
+    as = {"/usr/bin/setpriv", "--reuid=10001", "--regid=10001", "--clear-groups"};
+  }
   fs::path source = dir_ / "secret";
   testing::write_random_file(source, 1000, 5);
-  Worker w(spool(), logs());
+  Worker w(spool(), logs(), {}, as);
   ASSERT_TRUE(w.wait_event("started")) << w.log();
   fs::copy_file(source, inbox() / "locked.part");
   fs::permissions(inbox() / "locked.part", fs::perms::none);

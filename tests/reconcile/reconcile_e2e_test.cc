@@ -259,6 +259,14 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   EXPECT_EQ(identities(), before);
   EXPECT_EQ(store_->attempts(cluster_, 100)->size(), attempts_before);
 
+  // `--retry` names it: tried once more (still never healthy, so rolled back and marked again).
+  config_.retry = bad;
+  r = pass();
+  config_.retry.reset();
+  EXPECT_EQ(r.outcome, "rolled-back");
+  EXPECT_TRUE(*store_->is_bad(cluster_, bad));
+  EXPECT_EQ(store_->cluster(cluster_)->last_good, good);
+
   // A fixing commit deploys.
   std::string fix = push("3", true, true);
   r = pass();
@@ -274,7 +282,8 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   ASSERT_TRUE(attempts);
   std::vector<std::string> outcomes;
   for (const auto& a : *attempts) outcomes.push_back(a.kind + ":" + a.outcome);
-  EXPECT_EQ(outcomes, (std::vector<std::string>{"deploy:promoted", "deploy:rolled-back", "deploy:promoted"}));
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"deploy:promoted", "deploy:rolled-back", "deploy:rolled-back",
+                                                "deploy:promoted"}));
 }
 
 // Issue 6 item 2 (the commit-signature half): an unsigned commit, and a signed one without trusted
@@ -482,17 +491,8 @@ void ReconcileE2e::kill_and_converge(const std::function<bool(pid_t)>& when, con
                                 "--health-timeout",
                                 "30s",
                                 "--insecure-skip-image-verify"};
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_t child = lt::spawn(argv, {});
+  ASSERT_GT(child, 0);
   bool created = lt::wait_until([&] { return when(child); }, 60s, 10ms);
   ::kill(child, SIGKILL);
   int status = 0;
@@ -572,13 +572,15 @@ TEST_F(ReconcileE2e, MirrorImagesAreVerifiedPulledByDigestAndABadSignatureIsRefu
     auto k = lt::run({lucidctl, "keys", "gen", "--out", (dir_ / who).string()});
     ASSERT_EQ(k.exit_code, 0) << k.err;
   }
-  // Two images of the project's builder: one signed by the policy's key, one by a key it does not know.
+  // Two images of the project's builder running node-worker's service (busybox beside it for the
+  // test's healthcheck): one signed by the policy's key, one by a key it does not know.
   const std::string prefix = "lucidrc-" + std::to_string(::getpid());
   auto build = [&](const std::string& name, const char* key) -> std::string {
     const fs::path list = dir_ / (name + ".yaml");
     std::ofstream(list) << "version: 1\nimages:\n  - name: " << name
                         << "\n    stage: 0\n    binaries: [lucid-node-worker]\n    programs: [/bin/busybox]\n"
-                           "    user: \"10001:10001\"\n    entrypoint: [/bin/busybox, sleep, \"1000000\"]\n"
+                           "    user: \"10001:10001\"\n    state_dirs: [/var/lib/lucid]\n"
+                           "    entrypoint: [/usr/local/bin/lucid-node-worker, run]\n"
                            "    healthcheck: [/bin/busybox, \"true\"]\n"
                            "    pin: false\n";
     auto r = lt::run({lucidctl, "build", "--stage", "0", "--push", registry->host(), "--key",
@@ -674,17 +676,8 @@ TEST_F(ReconcileE2e, WatchServesStatusAndMetricsAndHonoursTheRestartBudget) {
                                 "--health-timeout",
                                 "30s",
                                 "--insecure-skip-image-verify"};
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_t child = lt::spawn(argv, out);
+  ASSERT_GT(child, 0);
   auto output = [&] {
     std::ifstream in(out);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -40,6 +40,12 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& argv,
               const std::optional<std::filesystem::path>& stdin_file = {});
 
+// Starts argv (no shell) in the background: stdin /dev/null, stdout to `out` and stderr to `err`
+// ("" for /dev/null and inherited). Returns the pid (-1 when it could not start); the caller
+// kills and reaps it.
+int spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
+          const std::filesystem::path& err = {});
+
 // True when `program` is found on PATH.
 bool have_program(const std::string& program);
 

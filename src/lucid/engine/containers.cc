@@ -29,6 +29,15 @@ std::string first_line_of(const std::string& s) {
   return line.substr(0, 300);
 }
 
+// The labels, and the service and config hash they name.
+void read_labels(const nlohmann::json& labels, ContainerState& c) {
+  if (labels.is_object())
+    for (auto it = labels.begin(); it != labels.end(); ++it)
+      if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
+  if (auto it = c.labels.find(kServiceLabel); it != c.labels.end()) c.service = it->second;
+  if (auto it = c.labels.find(kConfigHashLabel); it != c.labels.end()) c.config_hash = it->second;
+}
+
 }  // namespace
 
 ContainerState from_inspect(const nlohmann::json& j) {
@@ -39,12 +48,7 @@ ContainerState from_inspect(const nlohmann::json& j) {
   c.image_id = str(j, "Image");
   const auto& config = member(j, "Config");
   c.image = str(config, "Image");
-  const auto& labels = member(config, "Labels");
-  if (labels.is_object())
-    for (auto it = labels.begin(); it != labels.end(); ++it)
-      if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
-  if (auto it = c.labels.find(kServiceLabel); it != c.labels.end()) c.service = it->second;
-  if (auto it = c.labels.find(kConfigHashLabel); it != c.labels.end()) c.config_hash = it->second;
+  read_labels(member(config, "Labels"), c);
   const auto& hc = member(config, "Healthcheck");
   const auto& test = member(hc, "Test");
   c.has_healthcheck = test.is_array() && !test.empty() && test[0] != "NONE";
@@ -75,12 +79,7 @@ ContainerState from_list_entry(const nlohmann::json& j) {
   if (c.name.starts_with('/')) c.name.erase(0, 1);
   c.image = str(j, "Image");
   c.image_id = str(j, "ImageID");
-  const auto& labels = member(j, "Labels");
-  if (labels.is_object())
-    for (auto it = labels.begin(); it != labels.end(); ++it)
-      if (it->is_string()) c.labels[it.key()] = it->get<std::string>();
-  if (auto it = c.labels.find(kServiceLabel); it != c.labels.end()) c.service = it->second;
-  if (auto it = c.labels.find(kConfigHashLabel); it != c.labels.end()) c.config_hash = it->second;
+  read_labels(member(j, "Labels"), c);
   c.state = str(j, "State");
   // "Up 3 minutes (healthy)", "Up 2 seconds (health: starting)", "Exited (137) 5 seconds ago".
   const std::string status = str(j, "Status");

@@ -85,6 +85,18 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
+// Every row's first column of a query that selects one text column.
+Result<std::vector<std::string>> first_column(Stmt& q) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(q.col(0));
+  }
+  return out;
+}
+
 Status ensure_row(sqlite3* db, const std::string& cluster) {
   return Stmt(db, "INSERT OR IGNORE INTO clusters(cluster) VALUES (?)").text(1, cluster).run();
 }
@@ -283,26 +295,12 @@ Result<bool> StateStore::is_bad(const std::string& cluster, const std::string& c
 Result<std::vector<std::string>> StateStore::bad_commits(const std::string& cluster) const {
   Stmt q(db_, "SELECT commit_id FROM bad_commits WHERE cluster = ? ORDER BY marked, commit_id");
   q.text(1, cluster);
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(q.col(0));
-  }
-  return out;
+  return first_column(q);
 }
 
 Result<std::vector<std::string>> StateStore::cluster_ids() const {
   Stmt q(db_, "SELECT cluster FROM clusters ORDER BY cluster");
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(q.col(0));
-  }
-  return out;
+  return first_column(q);
 }
 
 }  // namespace lucid::reconcile

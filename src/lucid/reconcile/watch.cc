@@ -57,8 +57,9 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
   std::chrono::milliseconds backoff = options.interval;
   std::vector<engine::Drift> drift;
   std::optional<Clock::time_point> first_drift;  // of the drift seen since the last pass (debounce)
-  // When the drift now being corrected was first seen: kept across a pass that found nothing to do
-  // yet (`docker stop` sends its kill event while the container still runs; the die comes next).
+  // When the drift now being corrected was first seen (any event, `kill` included): kept across a
+  // pass that found nothing to do yet (the container was still stopping), so the figure reported
+  // with the correction covers the whole episode.
   // (A sentinel rather than std::optional: GCC 12 warns maybe-uninitialized on the latter here.)
   constexpr Clock::time_point kNone = Clock::time_point::min();
   Clock::time_point episode_start = kNone;
@@ -80,7 +81,6 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     else
       ev.error = r.error().message;
     ev.drift = std::move(drift);
-    if (first_drift && episode_start == kNone) episode_start = *first_drift;
     if (episode_start != kNone)
       ev.since_drift = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - episode_start);
     on_event(ev);
