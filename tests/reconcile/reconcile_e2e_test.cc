@@ -144,6 +144,26 @@ class ReconcileE2e : public ::testing::Test {
     return *r;
   }
 
+  // `lucidctl reconcile` of this cluster with the test's remote, signers and `state_dir`, no image
+  // check (the images are local), then `flags`.
+  std::vector<std::string> reconcile_cli(const std::string& state_dir, std::vector<std::string> flags) const {
+    std::vector<std::string> argv{(lt::bin_dir() / "lucidctl").string(),
+                                  "reconcile",
+                                  "--repo",
+                                  config_.repo_url,
+                                  "--cluster",
+                                  cluster_,
+                                  "--state-dir",
+                                  state_dir,
+                                  "--allowed-signers",
+                                  signers_.string(),
+                                  "--health-timeout",
+                                  "30s",
+                                  "--insecure-skip-image-verify"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return argv;
+  }
+
   std::vector<engine::ContainerState> state() const {
     auto s = engine::list_project(docker_, project_);
     EXPECT_TRUE(s) << s.error().message;
@@ -319,9 +339,7 @@ TEST_F(ReconcileE2e, LucidctlReconcileAndStatus) {
   std::string good = push("1", true, true);
   std::string lucidctl = (lt::bin_dir() / "lucidctl").string();
   std::string state_dir = (dir_ / "cli-state").string();
-  auto r = lt::run({lucidctl, "reconcile", "--repo", config_.repo_url, "--cluster", cluster_, "--once",
-                    "--state-dir", state_dir, "--allowed-signers", signers_.string(), "--health-timeout",
-                    "30s", "--insecure-skip-image-verify"});
+  auto r = lt::run(reconcile_cli(state_dir, {"--once"}));
   std::printf("%s%s", r.out.c_str(), r.err.c_str());
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("promoted"), std::string::npos);
@@ -477,20 +495,7 @@ void ReconcileE2e::kill_and_converge(const std::function<bool(pid_t)>& when, con
   std::string c = push("1", true, true);
   std::string lucidctl = (lt::bin_dir() / "lucidctl").string();
   std::string state_dir = (dir_ / "kill-state").string();
-  std::vector<std::string> argv{lucidctl,
-                                "reconcile",
-                                "--repo",
-                                config_.repo_url,
-                                "--cluster",
-                                cluster_,
-                                "--once",
-                                "--state-dir",
-                                state_dir,
-                                "--allowed-signers",
-                                signers_.string(),
-                                "--health-timeout",
-                                "30s",
-                                "--insecure-skip-image-verify"};
+  std::vector<std::string> argv = reconcile_cli(state_dir, {"--once"});
   pid_t child = lt::spawn(argv, {});
   ASSERT_GT(child, 0);
   bool created = lt::wait_until([&] { return when(child); }, 60s, 10ms);
@@ -503,9 +508,7 @@ void ReconcileE2e::kill_and_converge(const std::function<bool(pid_t)>& when, con
   std::printf("killed %s: %zu container(s)%s%s\n", phase, s.size(), s.empty() ? "" : ", state ",
               s.empty() ? "" : (s[0].state + ", health \"" + s[0].health + "\"").c_str());
 
-  auto r = lt::run({lucidctl, "reconcile", "--repo", config_.repo_url, "--cluster", cluster_, "--once",
-                    "--state-dir", state_dir, "--allowed-signers", signers_.string(), "--health-timeout",
-                    "30s", "--insecure-skip-image-verify"});
+  auto r = lt::run(reconcile_cli(state_dir, {"--once"}));
   std::printf("%s%s", r.out.c_str(), r.err.c_str());
   EXPECT_EQ(r.exit_code, 0);
   auto st = lt::run({lucidctl, "status", "--cluster", cluster_, "--state-dir", state_dir, "--json"});
@@ -652,30 +655,10 @@ namespace {
 // is left in place and reported (status, metrics, the attempt's reasons) instead of restarting again.
 TEST_F(ReconcileE2e, WatchServesStatusAndMetricsAndHonoursTheRestartBudget) {
   push("1", true, true);
-  const std::string lucidctl = (lt::bin_dir() / "lucidctl").string();
   const fs::path out = dir_ / "watch.out";
-  std::vector<std::string> argv{lucidctl,
-                                "reconcile",
-                                "--repo",
-                                config_.repo_url,
-                                "--cluster",
-                                cluster_,
-                                "--watch",
-                                "--interval",
-                                "120s",
-                                "--listen",
-                                "127.0.0.1:0",
-                                "--restart-budget",
-                                "1",
-                                "--budget-window",
-                                "10m",
-                                "--state-dir",
-                                (dir_ / "watch-state").string(),
-                                "--allowed-signers",
-                                signers_.string(),
-                                "--health-timeout",
-                                "30s",
-                                "--insecure-skip-image-verify"};
+  std::vector<std::string> argv = reconcile_cli((dir_ / "watch-state").string(),
+                                                {"--watch", "--interval", "120s", "--listen", "127.0.0.1:0",
+                                                 "--restart-budget", "1", "--budget-window", "10m"});
   pid_t child = lt::spawn(argv, out);
   ASSERT_GT(child, 0);
   auto output = [&] {
