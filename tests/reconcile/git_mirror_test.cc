@@ -56,21 +56,31 @@ TEST(GitMirror, WithAnUnreachableProxyTheRemoteIsNeverContacted) {
 
   lucid::testing::ScratchDir dir;
   std::string url = "http://127.0.0.1:" + std::to_string((*remote)->port(0)) + "/config.git";
-  // Configuration in the environment that would take precedence over the proxy (an empty
-  // per-URL proxy) or move the fetch to another transport (insteadOf) must be ignored.
-  ::setenv("GIT_CONFIG_COUNT", "2", 1);
-  ::setenv("GIT_CONFIG_KEY_0", ("http." + url + ".proxy").c_str(), 1);
-  ::setenv("GIT_CONFIG_VALUE_0", "", 1);
-  ::setenv("GIT_CONFIG_KEY_1", ("url." + url + ".insteadOf").c_str(), 1);
-  ::setenv("GIT_CONFIG_VALUE_1", "ssh://unused.invalid/config.git", 1);
-  auto proxied = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main",
-                                          "127.0.0.1:" + std::to_string(closed_port));
-  for (const char* v : {"GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_CONFIG_KEY_1",
-                        "GIT_CONFIG_VALUE_1"})
-    ::unsetenv(v);
+  const std::string proxy = "127.0.0.1:" + std::to_string(closed_port);
+  auto proxied = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main", proxy);
   ASSERT_FALSE(proxied);
   std::printf("through the dead proxy: %s\n", proxied.error().message.c_str());
   EXPECT_EQ(hits.load(), 0) << "the remote was contacted around the proxy";
+
+  // Configuration in the environment must not route around the proxy: an empty per-URL proxy
+  // (it would beat http.proxy), or an insteadOf that turns an ssh:// URL (proxied by an ssh
+  // ProxyCommand) into an http:// one after the proxy options were chosen. Both point at loopback.
+  auto with_config = [&](const std::string& key, const std::string& value, const std::string& fetch_url) {
+    ::setenv("GIT_CONFIG_COUNT", "1", 1);
+    ::setenv("GIT_CONFIG_KEY_0", key.c_str(), 1);
+    ::setenv("GIT_CONFIG_VALUE_0", value.c_str(), 1);
+    auto r = reconcile::fetch_tracked(dir / "mirror.git", fetch_url, "refs/heads/main", proxy);
+    for (const char* v : {"GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"}) ::unsetenv(v);
+    return r;
+  };
+  int before = hits.load();
+  EXPECT_FALSE(with_config("http." + url + ".proxy", "", url));
+  EXPECT_EQ(hits.load(), before) << "an empty per-URL proxy in GIT_CONFIG_* bypassed the proxy";
+  const std::string ssh_base = "ssh://127.0.0.1:" + std::to_string(closed_port) + "/";
+  const std::string http_base = url.substr(0, url.rfind('/') + 1);
+  before = hits.load();
+  EXPECT_FALSE(with_config("url." + http_base + ".insteadOf", ssh_base, ssh_base + "config.git"));
+  EXPECT_EQ(hits.load(), before) << "an insteadOf rewrite to http:// bypassed the proxy";
 
   auto direct = reconcile::fetch_tracked(dir / "mirror.git", url, "refs/heads/main");
   EXPECT_FALSE(direct);
