@@ -14,8 +14,6 @@
 #include "cmd_verify.h"
 #include "command.h"
 #include "lucid/base/time.h"
-#include "lucid/engine/containers.h"
-#include "lucid/engine/labels.h"
 #include "lucid/reconcile/image_check.h"
 #include "lucid/reconcile/metrics.h"
 #include "lucid/reconcile/reconciler.h"
@@ -226,45 +224,33 @@ int run_status(const std::string& cluster, const std::string& state_dir, bool js
     return 2;
   }
   if (cluster.empty()) return run_fleet_status(*store, json);
-  auto rec = store->cluster(cluster);
-  auto attempts = store->attempts(cluster, 10);
-  auto bad = store->bad_commits(cluster);
-  if (!rec || !attempts || !bad) {
-    fmt::print(stderr, "lucidctl status: {}\n",
-               !rec        ? rec.error().message
-               : !attempts ? attempts.error().message
-                           : bad.error().message);
+  // Text and JSON are two views of the one status object (what /status serves too).
+  lucid::engine::DockerClient docker;
+  (void)docker.negotiate();  // when the engine does not answer, the status says so (engine_error)
+  auto j = rc::status_json(*store, docker, cluster);
+  if (!j) {
+    fmt::print(stderr, "lucidctl status: {}\n", j.error().message);
     return 2;
   }
-  lucid::engine::DockerClient docker;
-  std::vector<lucid::engine::ContainerState> containers;
-  std::string engine_error;
-  if (auto s = docker.negotiate(); !s) {
-    engine_error = s.error().message;
-  } else if (auto l = lucid::engine::list_project(docker, lucid::engine::project_name(cluster)); !l) {
-    engine_error = l.error().message;
-  } else {
-    containers = std::move(*l);
-  }
   if (json) {
-    auto j = rc::status_json(*store, docker, cluster);
-    if (!j) {
-      fmt::print(stderr, "lucidctl status: {}\n", j.error().message);
-      return 2;
-    }
     fmt::print("{}\n", j->dump());
     return 0;
   }
-  fmt::print("cluster   {}\ndesired   {}\napplied   {}\nlast-good {}\n", cluster, rec->desired, rec->applied,
-             rec->last_good);
-  for (const auto& b : *bad) fmt::print("bad       {}\n", b);
-  if (!engine_error.empty()) fmt::print("engine    {}\n", engine_error);
-  for (const auto& c : containers)
-    fmt::print("service   {:<20} {:<10} {}\n", c.service, c.state, c.health.empty() ? "-" : c.health);
-  for (const auto& at : *attempts) {
-    fmt::print("attempt   {} {:<8} {} {}\n", at.started, at.kind, at.commit.substr(0, 12),
-               at.outcome.empty() ? "(unfinished)" : at.outcome);
-    for (const auto& why : at.reasons) fmt::print("            {}\n", why);
+  auto text = [](const nlohmann::ordered_json& v) { return v.get<std::string>(); };
+  fmt::print("cluster   {}\ndesired   {}\napplied   {}\nlast-good {}\n", cluster, text((*j)["desired"]),
+             text((*j)["applied"]), text((*j)["last_good"]));
+  for (const auto& b : (*j)["bad_commits"]) fmt::print("bad       {}\n", text(b));
+  if (j->contains("engine_error")) fmt::print("engine    {}\n", text((*j)["engine_error"]));
+  for (const auto& c : (*j)["services"]) {
+    std::string health = text(c["health"]);
+    fmt::print("service   {:<20} {:<10} {}\n", text(c["service"]), text(c["state"]),
+               health.empty() ? "-" : health);
+  }
+  for (const auto& at : (*j)["attempts"]) {
+    std::string outcome = text(at["outcome"]);
+    fmt::print("attempt   {} {:<8} {} {}\n", text(at["started"]), text(at["kind"]),
+               text(at["commit"]).substr(0, 12), outcome.empty() ? "(unfinished)" : outcome);
+    for (const auto& why : at["reasons"]) fmt::print("            {}\n", text(why));
   }
   return 0;
 }

@@ -70,9 +70,10 @@ void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
   std::map<std::string_view, const fleet::EnvEntry*> last;
   for (const auto& e : c.env->entries) {
     if (!in(e.key, kTemplate) && !in(e.key, kOptional))
-      sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
-               "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID; put other settings "
-               "elsewhere");
+      sink.add(
+          e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
+          "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID; put other settings "
+          "elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",
                fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "lucid/base/http_client.h"
 #include "lucid/supply/verify_images.h"
 
 namespace lucid::reconcile {
@@ -10,10 +9,6 @@ namespace lucid::reconcile {
 ImageCheck registry_image_check(std::string registry_url) {
   return [url = std::move(registry_url)](const std::filesystem::path& checkout, const std::string&,
                                          const render::Plan& plan) -> Result<std::vector<std::string>> {
-    // Any HTTP answer from /v2/ (200, or 401 from an authenticating mirror) means it can be asked.
-    if (auto ping = http_get(url + "/v2/"); !ping)
-      return fail(ErrorKind::kIo,
-                  fmt::format("registry mirror {} unreachable: {}", url, ping.error().message));
     auto policy = supply::load_image_policy(checkout);
     if (!policy) return std::vector<std::string>{"image policy: " + policy.error().message};
     supply::RegistryClient client(url);
