@@ -112,7 +112,8 @@ def main():
             sh(seal_argv(0))
             chunks = sorted(os.path.join(sess, "chunks", n) for n in os.listdir(os.path.join(sess, "chunks")))
             sealed_bytes = sum(os.path.getsize(c) for c in chunks)
-            t_verify, _ = median_time(args.runs, lambda i: [worker, "verify", sess], lambda: None)
+            t_verify, _ = median_time(args.runs, lambda i: [worker, "verify", sess, "--node-pub", f"{work}/node.key.pub"],
+                                      lambda: None)
             t_b3, _ = median_time(args.runs, lambda i: ["b3sum", "--no-names"] + chunks, lambda: None)
             r = {
                 "seal_s": t_seal, "seal_no_fsync_s": t_seal_nf, "zstd_T2_s": t_zstd, "restic_s": t_restic,

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "lucid/base/process_hardening.h"
 #include "lucid/beta/betad.h"
 #include "lucid/beta/log.h"
 
@@ -20,6 +21,12 @@ std::string env_or(const char* name, std::string fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Keys live in this process: no core file, no same-user ptrace or /proc/<pid>/mem reads
+  // (docs/operations.md "Secrets in memory").
+  if (auto hardened = lucid::harden_process(); !hardened) {
+    fmt::print(stderr, "betad: {}\n", hardened.error().message);
+    return 2;
+  }
   lucid::beta::BetadConfig config;
   CLI::App app{"betad — Tor onion services per plane, label watcher, resolver, ACLs, UDP ban"};
   std::string planes = env_or("BETA_PLANES", "ops,chain,wallet");

@@ -18,6 +18,7 @@
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/parallel.h"
+#include "lucid/base/process_hardening.h"
 #include "lucid/base/time.h"
 #include "lucid/crypto/merkle.h"
 #include "lucid/seal/format.h"
@@ -27,6 +28,7 @@
 #include "lucid/seal/open_session.h"
 #include "lucid/seal/proof.h"
 #include "lucid/seal/seal_session.h"
+#include "lucid/seal/session_file.h"
 #include "lucid/seal/verify_session.h"
 #include "lucid/version.h"
 
@@ -253,9 +255,14 @@ int run_open(const OpenArgs& a) {
 struct VerifyArgs {
   fs::path dir;
   fs::path node_pub;
+  bool any_signer = false;
   unsigned threads = 0;
   bool json = false;
 };
+
+constexpr std::string_view kSignerNotPinned =
+    "the signer is not pinned: a session from another node proves nothing unless its signer is the node you "
+    "expect";
 
 int run_verify(const VerifyArgs& a) {
   std::optional<crypto::Ed25519PublicKey> expected;
@@ -263,6 +270,21 @@ int run_verify(const VerifyArgs& a) {
     auto pub = seal::load_public_key(a.node_pub);
     if (!pub) return report(pub.error());
     expected = *pub;
+  } else if (!a.any_signer) {
+    // Refused before anything is read: a self-consistent session signed by any key would pass.
+    std::string message = fmt::format(
+        "{}: {}; give --node-pub FILE (the sealing node's public key), or "
+        "--any-signer to check the session against whichever key signed it",
+        a.dir.string(), kSignerNotPinned);
+    if (a.json) {
+      json problem = {{"subject", "signer"}, {"message", message}, {"chunk_index", nullptr}};
+      fmt::print("{}\n", json{{"directory", a.dir.string()},
+                              {"ok", false},
+                              {"signer_pinned", false},
+                              {"problems", json::array({problem})}}
+                             .dump());
+    }
+    return report(Error{ErrorKind::kInvalidArgument, message}, kExitVerifyFailed);
   }
   auto r = seal::verify_session(a.dir, expected, a.threads == 0 ? lucid::default_thread_count() : a.threads);
   if (!r) return report(r.error());
@@ -274,6 +296,7 @@ int run_verify(const VerifyArgs& a) {
                               {"chunk_index", p.chunk_index ? json(*p.chunk_index) : json()}});
     json out = {{"directory", a.dir.string()},
                 {"ok", r->ok()},
+                {"signer_pinned", expected.has_value()},
                 {"problems", problems},
                 {"bytes_hashed", r->bytes_hashed}};
     if (r->manifest) {
@@ -284,9 +307,10 @@ int run_verify(const VerifyArgs& a) {
     }
     fmt::print("{}\n", out.dump());
   } else if (r->ok()) {
-    fmt::print("OK  session {}: {} chunks, root {}, signed by node {}\n", r->manifest->session_id,
+    fmt::print("OK  session {}: {} chunks, root {}, signed by node {}{}\n", r->manifest->session_id,
                r->manifest->chunk_count, to_hex(r->manifest->merkle_root),
-               to_hex(*r->manifest->node_public_key()));
+               to_hex(*r->manifest->node_public_key()),
+               expected ? "" : " (--any-signer: the signer was not pinned; check that key yourself)");
   } else {
     for (const auto& p : r->problems) fmt::print(stderr, "FAIL {}: {}\n", p.subject, p.message);
     fmt::print(stderr, "{}: verification failed ({} problem{})\n", a.dir.string(), r->problems.size(),
@@ -321,13 +345,18 @@ int run_verify_proof(const VerifyProofArgs& a) {
     return report(Error{ErrorKind::kInvalidArgument, "--root: " + s.error().message});
   crypto::Digest leaf{};
   if (!from_hex_into(a.leaf, leaf)) {
-    // Not a digest: a sealed chunk file whose leaf hash is computed here.
-    auto bytes = read_file(a.leaf);
-    if (!bytes)
+    // Not a digest: a sealed chunk file whose leaf hash is computed here, read as `verify` reads one
+    // (a regular file, not a link or a pipe, no larger than a sealed chunk can be).
+    fs::path path(a.leaf);
+    std::vector<std::uint8_t> bytes;
+    auto file = seal::open_session_file(path.has_parent_path() ? path.parent_path() : fs::path("."),
+                                        path.filename(), seal::kMaxSealedChunkBytes);
+    auto read = file ? file->read_all(bytes) : lucid::Status(std::unexpected(file.error()));
+    if (!read)
       return report(Error{ErrorKind::kInvalidArgument,
                           fmt::format("--leaf {}: neither a 64-hex leaf hash nor a readable chunk file ({})",
-                                      a.leaf, bytes.error().message)});
-    leaf = crypto::merkle_leaf_hash(*bytes);
+                                      a.leaf, read.error().message)});
+    leaf = crypto::merkle_leaf_hash(bytes);
   }
   std::string text;
   if (a.proof == "-") {
@@ -414,6 +443,7 @@ constexpr const char* kExitCodes =
     "EXIT STATUS\n"
     "  0  success\n"
     "  1  verify / verify-proof: the data does not check out (each problem is printed);\n"
+    "     verify without --node-pub or --any-signer: the signer is not pinned\n"
     "     health: no fresh heartbeat from a running worker (the reason is printed)\n"
     "  2  usage error, unreadable input, bad or missing key, output in the way, I/O error;\n"
     "     run: the spool is not usable (not writable, locked by another worker) or was removed\n"
@@ -423,6 +453,12 @@ constexpr const char* kExitCodes =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Keys live in this process: no core file, no same-user ptrace or /proc/<pid>/mem reads
+  // (docs/operations.md "Secrets in memory").
+  if (auto hardened = lucid::harden_process(); !hardened) {
+    fmt::print(stderr, "lucid-node-worker: {}\n", hardened.error().message);
+    return 2;
+  }
   CLI::App app{fmt::format(
       "lucid-node-worker {} — seal recordings into authenticated chunks (SPEC-4 Stage 3)\n\n"
       "A recording is split into 8–16 MiB chunks, each compressed with Zstd and sealed with\n"
@@ -436,12 +472,19 @@ int main(int argc, char** argv) {
       std::string(kExitCodes) +
       "\nSERVICE\n"
       "  `run` watches SPOOL/inbox (inotify) and seals each recording NAME into SPOOL/sessions/NAME\n"
-      "  with its session key in SPOOL/keys/NAME.key (0600), then removes it from the inbox. Writers\n"
+      "  with its session key in SPOOL/keys/NAME.key (0600), then removes it from the inbox if it is\n"
+      "  still the file that was sealed (same inode; a file renamed over it meanwhile stays). Writers\n"
       "  write `NAME.part` (or a hidden name) and rename it to NAME when complete. An input that\n"
       "  cannot be sealed goes to SPOOL/failed/NAME with the reason in NAME.error. The node key is\n"
       "  SPOOL/node.key (made on first start). One JSON line per event on stdout (started, sealed,\n"
       "  failed, stopped). SPOOL/health.json is rewritten every --heartbeat; `health` passes while it\n"
       "  is fresh. SIGTERM/SIGINT: the recording in hand is finished, then exit 0.\n"
+      "\nSESSIONS FROM OTHER NODES\n"
+      "  `verify`, `open` and `proof` treat a session directory as untrusted: every size and count in\n"
+      "  the manifest is checked against the format's bounds before anything is allocated (at most\n"
+      "  2^18 chunks, 16 MiB chunks, a 49 MiB manifest; docs/formats.md), and manifest.json and\n"
+      "  chunks/* must be regular files reached without symbolic links (a link, pipe or device is\n"
+      "  refused, naming the file). `verify` needs the signer pinned with --node-pub, or --any-signer.\n"
       "\nEXAMPLES\n"
       "  lucid-node-worker run --spool /var/lib/lucid\n"
       "  lucid-node-worker health --spool /var/lib/lucid\n"
@@ -504,8 +547,13 @@ int main(int argc, char** argv) {
   auto* verifyc = app.add_subcommand(
       "verify", "Check lengths, every leaf, the root and the signature, without the session key");
   verifyc->add_option("dir", va.dir, "Session directory")->required();
-  verifyc->add_option("--node-pub", va.node_pub,
-                      "Require the manifest to be signed by this node public key file");
+  auto* verify_pub = verifyc->add_option(
+      "--node-pub", va.node_pub,
+      "Require the manifest to be signed by this node public key file (required unless --any-signer)");
+  verifyc
+      ->add_flag("--any-signer", va.any_signer,
+                 "Accept whichever key signed the manifest (the report says the signer was not pinned)")
+      ->excludes(verify_pub);
   verifyc->add_option("--threads", va.threads, "Hashing threads (default: one per core)");
   verifyc->add_flag("--json", va.json, "Print the report as one JSON object");
 

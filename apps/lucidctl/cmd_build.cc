@@ -1,6 +1,6 @@
 // `lucidctl build --stage N [--push HOST:PORT --key FILE] [--repo REPO]`: builds a stage's images
-// (docker/images.yaml) with the Docker engine, pushes, attaches SBOMs, signs, and pins digests into the
-// config repo's compose file as a reviewable diff (lucid::build). Progress on stderr; --json summary.
+// (docker/images.yaml) with the Docker engine, pushes, attests SBOMs (signed), signs, and pins digests into
+// the config repo's compose file as a reviewable diff (lucid::build). Progress on stderr; --json summary.
 #include <unistd.h>
 
 #include <chrono>
@@ -103,7 +103,8 @@ int run_build(const BuildArgs& a) {
     if (i.digest.empty())
       fmt::print("{}  {}  (built locally, not pushed)\n", i.name, i.local_tag);
     else
-      fmt::print("{}  {}@{}  sbom {} packages, signed\n", i.name, i.pushed, i.digest, i.sbom_packages);
+      fmt::print("{}  {}@{}  SBOM attested ({} packages), signed\n", i.name, i.pushed, i.digest,
+                 i.sbom_packages);
   }
   for (const auto& n : report->notes) fmt::print("note: {}\n", n);
   if (!report->diff.empty())

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "cmd_verify.h"
 #include "command.h"
 #include "lucid/base/time.h"
+#include "lucid/reconcile/cluster_lock.h"
 #include "lucid/reconcile/image_check.h"
 #include "lucid/reconcile/metrics.h"
 #include "lucid/reconcile/reconciler.h"
@@ -39,9 +41,11 @@ struct ReconcileArgs {
   std::string registry, registry_name = "registry.lucid.local:5000";
   int restart_budget = 5;
   std::string budget_window = "10m";
-  bool skip_image_verify = false;
-  std::optional<std::string> allowed_signers, retry;
+  bool skip_image_verify = false, allow_empty = false;
+  std::optional<std::string> allowed_signers, retry, allow_rewind, max_commit_age, image_signers,
+      privileged_policy;
   bool once = false, watch = false, json = false;
+  bool drift_via_compose = false;  // hidden: bench/reconcile_bench.py's peer
 };
 
 void print_pass(const rc::PassReport& r, bool json) {
@@ -50,6 +54,8 @@ void print_pass(const rc::PassReport& r, bool json) {
     j["commit"] = r.commit;
     j["outcome"] = r.outcome;
     j["reasons"] = r.reasons;
+    if (r.commit_time != 0) j["commit_time"] = r.commit_time;
+    if (!r.fetch_error.empty()) j["fetch_error"] = r.fetch_error;
     fmt::print("{}\n", j.dump());
     return;
   }
@@ -72,6 +78,29 @@ int run_reconcile(const ReconcileArgs& a) {
   config.branch = a.branch;
   config.state_dir = a.state_dir;
   config.retry = a.retry;
+  config.allow_rewind = a.allow_rewind;
+  config.allow_empty = a.allow_empty;
+  if (a.image_signers) config.image_signers = *a.image_signers;
+  if (a.privileged_policy) config.privileged_policy = *a.privileged_policy;
+  if (a.max_commit_age) {
+    auto age = lucid::parse_duration(*a.max_commit_age);
+    if (!age || age->count() <= 0) {
+      fmt::print(stderr, "lucidctl reconcile: --max-commit-age '{}': give e.g. 12h or 7d\n",
+                 *a.max_commit_age);
+      return 2;
+    }
+    config.max_commit_age = std::chrono::duration_cast<std::chrono::seconds>(*age);
+  }
+  for (const auto& [flag, path, want_dir] : {std::tuple{"--image-signers", a.image_signers, true},
+                                             std::tuple{"--privileged-policy", a.privileged_policy, false}}) {
+    std::error_code ec;
+    if (path && !(want_dir ? std::filesystem::is_directory(*path, ec)
+                           : std::filesystem::is_regular_file(*path, ec))) {
+      fmt::print(stderr, "lucidctl reconcile: {} {}: not a {}\n", flag, *path,
+                 want_dir ? "directory" : "file");
+      return 2;
+    }
+  }
   if (const char* socks = std::getenv("TOR_SOCKS"); socks != nullptr) config.socks_proxy = socks;
   // With the site's age identity, enc:sops references resolve from the commit's secrets/ in memory.
   auto ids = lucid::supply::sops_load_identities(
@@ -88,6 +117,7 @@ int run_reconcile(const ReconcileArgs& a) {
     };
   }
   config.health.timeout = *health;
+  config.drift_via_compose = a.drift_via_compose;
   // Images are verified against the mirror and pulled from it, or (explicitly, loudly) not verified.
   const std::string mirror = registry_url(a.registry);
   if (mirror.empty() && !a.skip_image_verify) {
@@ -108,6 +138,12 @@ int run_reconcile(const ReconcileArgs& a) {
   }
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
+  // One reconciler per cluster, held until the process ends.
+  auto lock = rc::ClusterLock::take(config.state_dir, config.cluster);
+  if (!lock) {
+    fmt::print(stderr, "lucidctl reconcile: {}\n", lock.error().message);
+    return 2;
+  }
   auto store = rc::StateStore::open(config.state_dir / "state.db");
   if (!store) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", store.error().message);
@@ -145,8 +181,8 @@ int run_reconcile(const ReconcileArgs& a) {
       return 2;
     }
     reader.emplace(std::move(*opened));
-    auto started =
-        lucid::http::Server::start({a.listen}, rc::status_handler(metrics, *reader, docker, a.cluster));
+    auto started = lucid::http::Server::start(
+        {a.listen}, rc::status_handler(metrics, *reader, docker, a.cluster, config.state_dir / "mirror.git"));
     if (!started) {
       fmt::print(stderr, "lucidctl reconcile: --listen {}: {}\n", a.listen, started.error().message);
       return 2;
@@ -174,8 +210,17 @@ int run_reconcile(const ReconcileArgs& a) {
   return 0;
 }
 
+// "3d 4h", "5m 2s": how long ago, for people.
+std::string age_text(std::int64_t seconds) {
+  if (seconds < 0) return "in the future";
+  if (seconds >= 86400) return fmt::format("{}d {}h", seconds / 86400, seconds % 86400 / 3600);
+  if (seconds >= 3600) return fmt::format("{}h {}m", seconds / 3600, seconds % 3600 / 60);
+  if (seconds >= 60) return fmt::format("{}m {}s", seconds / 60, seconds % 60);
+  return fmt::format("{}s", seconds);
+}
+
 // Every cluster the store knows, one line each (or a JSON array of their status objects).
-int run_fleet_status(const rc::StateStore& store, bool json) {
+int run_fleet_status(const rc::StateStore& store, const std::filesystem::path& mirror, bool json) {
   auto ids = store.cluster_ids();
   if (!ids) {
     fmt::print(stderr, "lucidctl status: {}\n", ids.error().message);
@@ -185,7 +230,7 @@ int run_fleet_status(const rc::StateStore& store, bool json) {
   if (auto s = docker.negotiate(); !s) fmt::print(stderr, "lucidctl status: engine: {}\n", s.error().message);
   auto fleet = nlohmann::ordered_json::array();
   for (const auto& id : *ids) {
-    auto j = rc::status_json(store, docker, id, 1);
+    auto j = rc::status_json(store, docker, id, 1, mirror);
     if (!j) {
       fmt::print(stderr, "lucidctl status: {}: {}\n", id, j.error().message);
       return 2;
@@ -223,11 +268,12 @@ int run_status(const std::string& cluster, const std::string& state_dir, bool js
     fmt::print(stderr, "lucidctl status: {}\n", store.error().message);
     return 2;
   }
-  if (cluster.empty()) return run_fleet_status(*store, json);
+  const std::filesystem::path mirror = std::filesystem::path(state_dir) / "mirror.git";
+  if (cluster.empty()) return run_fleet_status(*store, mirror, json);
   // Text and JSON are two views of the one status object (what /status serves too).
   lucid::engine::DockerClient docker;
   (void)docker.negotiate();  // when the engine does not answer, the status says so (engine_error)
-  auto j = rc::status_json(*store, docker, cluster);
+  auto j = rc::status_json(*store, docker, cluster, 10, mirror);
   if (!j) {
     fmt::print(stderr, "lucidctl status: {}\n", j.error().message);
     return 2;
@@ -237,8 +283,11 @@ int run_status(const std::string& cluster, const std::string& state_dir, bool js
     return 0;
   }
   auto text = [](const nlohmann::ordered_json& v) { return v.get<std::string>(); };
-  fmt::print("cluster   {}\ndesired   {}\napplied   {}\nlast-good {}\n", cluster, text((*j)["desired"]),
-             text((*j)["applied"]), text((*j)["last_good"]));
+  fmt::print("cluster   {}\ndesired   {}", cluster, text((*j)["desired"]));
+  if (j->contains("desired_committed"))
+    fmt::print(" (committed {}, {} ago)", text((*j)["desired_committed"]),
+               age_text((*j)["desired_age_seconds"].get<std::int64_t>()));
+  fmt::print("\napplied   {}\nlast-good {}\n", text((*j)["applied"]), text((*j)["last_good"]));
   for (const auto& b : (*j)["bad_commits"]) fmt::print("bad       {}\n", text(b));
   if (j->contains("engine_error")) fmt::print("engine    {}\n", text((*j)["engine_error"]));
   for (const auto& c : (*j)["services"]) {
@@ -278,7 +327,8 @@ void register_reconcile(CLI::App& app, Context& ctx) {
   rec->add_option(
       "--registry", args->registry,
       "Registry mirror (URL or HOST:PORT; else $LUCID_REGISTRY): every image of a commit is verified "
-      "against it (signature, SBOM, advisories: the commit's policies/) and pulled from it by digest");
+      "against it (signature, signed SBOM, advisories: the commit's policies/ with the last-good commit's "
+      "signer keys) and pulled from it by digest");
   rec->add_option(
       "--registry-name", args->registry_name,
       "Canonical registry the compose file names images under (default registry.lucid.local:5000); "
@@ -286,24 +336,53 @@ void register_reconcile(CLI::App& app, Context& ctx) {
   rec->add_flag("--insecure-skip-image-verify", args->skip_image_verify,
                 "Deploy without checking images (no --registry); for local experiments only");
   rec->add_option("--retry", args->retry, "Try this commit again although it is marked bad");
+  rec->add_option("--allow-rewind", args->allow_rewind,
+                  "Apply this commit although it does not descend from the last-good one (recorded with "
+                  "the attempt)");
+  rec->add_option("--max-commit-age", args->max_commit_age,
+                  "Refuse a new commit whose committer time is older than this (e.g. 7d; default: no limit)");
+  rec->add_flag("--allow-empty", args->allow_empty,
+                "Apply a plan without services (removes every container of the cluster)");
+  rec->add_option("--image-signers", args->image_signers,
+                  "Image signer keys (the operator's copy of policies/signers/) until the cluster has a "
+                  "last-good commit; from then on the last-good commit's are used");
+  rec->add_option("--privileged-policy", args->privileged_policy,
+                  "policies/privileged.yaml to trust until the cluster has a last-good commit (default: no "
+                  "privileged exception)");
   rec->add_option("--restart-budget", args->restart_budget,
                   "With --watch: drift corrections allowed per --budget-window (default 5; 0: no limit)");
   rec->add_option("--budget-window", args->budget_window, "Window of the restart budget (default 10m)");
   rec->add_flag("--json", args->json, "One JSON object per pass");
+  // Hidden (no group): drift is always corrected by Compose, never by starting the existing
+  // containers directly. Only for measuring one against the other (bench/reconcile_bench.py).
+  rec->add_flag("--drift-via-compose", args->drift_via_compose, "Correct drift with Compose only (benchmark)")
+      ->group("");
   rec->add_option(
       "--listen", args->listen,
       "With --watch: serve /metrics and /status on IP:PORT (default 127.0.0.1:9464; \"\" for none)");
   rec->footer(
       "A pass: fetch the tracked branch into <state-dir>/mirror.git, verify the commit's SSH signature\n"
-      "(--allowed-signers), render the cluster, verify every image against --registry (the commit's\n"
-      "policies/), `docker compose up -d --remove-orphans` on project lucid-<cluster>, wait on health,\n"
+      "(--allowed-signers), render the cluster, verify every image against --registry (signature and\n"
+      "signed SBOM attestation by a trusted key, advisories), `docker compose up -d --remove-orphans`\n"
+      "on project lucid-<cluster> (in an empty private directory), wait on health,\n"
       "then promote (last-good) or re-apply the last-good commit and mark the commit bad. A refused or\n"
       "bad commit is never applied and not retried until a newer one arrives (or --retry names it).\n"
+      "Trust: a new commit must descend from the last-good one (else refused: not-descendant) and,\n"
+      "with --max-commit-age, be fresh (else refused: stale); neither marks it bad. Its image signer\n"
+      "keys and privileged policy are those of the last-good commit (before the first promotion:\n"
+      "--image-signers, --privileged-policy), never its own; the lint gates (hardening, planes, UDP,\n"
+      "privileged, digest pins) must pass; images must be under --registry-name; an empty plan needs\n"
+      "--allow-empty. While the remote cannot be fetched, drift of the last-good commit is corrected\n"
+      "from the local mirror (outcome unreachable when nothing drifted).\n"
+      "One reconciler per cluster: <state-dir>/<cluster>.lock; a second one exits 2 naming the first.\n"
       "With --watch, drift on the engine (a container stopped, removed, unhealthy or changed by hand)\n"
-      "triggers a pass within seconds; failures back off, corrections draw on --restart-budget.\n"
+      "triggers a pass within seconds: containers that only stopped (config hash current) are started\n"
+      "through the Engine API, dependencies first; anything else goes through Compose. Failures back\n"
+      "off; corrections draw on --restart-budget.\n"
       "State (SQLite, WAL): <state-dir>/state.db; `lucidctl status` reads it.\n"
       "Outcomes: unchanged, promoted, corrected, repaired (exit 0); rolled-back, refused, failed,\n"
-      "skipped-bad, held (exit 1). Exit 2: usage, or no decision possible (fetch, engine, store).\n"
+      "skipped-bad, held, unreachable (exit 1). Exit 2: usage, lock held, or no decision possible\n"
+      "(fetch before any promotion, engine, store).\n"
       "Environment: TOR_SOCKS=host:port sends every fetch through that SOCKS5 proxy, never around it;\n"
       "LUCID_REGISTRY for --registry; AGE_PRIVATE_KEY / SOPS_AGE_KEY_FILE for --identity.");
   rec->callback([args, &ctx] { ctx.exit_code = run_reconcile(*args); });

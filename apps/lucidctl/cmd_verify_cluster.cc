@@ -55,8 +55,13 @@ nlohmann::ordered_json cluster_verdict_json(const sp::ClusterVerdict& v) {
     e["signer"] = i.signer;
     e["sbom_packages"] = i.sbom_packages;
     e["findings"] = nlohmann::json::array();
-    for (const auto& f : i.findings)
-      e["findings"].push_back({{"level", level_name(f.level)}, {"check", f.check}, {"message", f.message}});
+    for (const auto& f : i.findings) {
+      // unreachable: no verdict on the image (a mirror fault or lag); a reconciler retries it.
+      e["findings"].push_back({{"level", level_name(f.level)},
+                               {"check", f.check},
+                               {"message", f.message},
+                               {"unreachable", f.unreachable}});
+    }
     j["images"].push_back(e);
   }
   return j;
@@ -69,7 +74,9 @@ void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& inden
                  i.sbom_packages);
     else
       fmt::print("{}REFUSED {}\n", indent, i.service);
-    for (const auto& f : i.findings) fmt::print("{}  {:<7} {}\n", indent, level_name(f.level), f.message);
+    for (const auto& f : i.findings)
+      fmt::print("{}  {:<7} {}{}\n", indent, level_name(f.level), f.message,
+                 f.unreachable ? " [no verdict: the mirror's state, not the image's]" : "");
   }
   std::size_t refused = 0;
   for (const auto& i : v.images) refused += i.ok() ? 0 : 1;

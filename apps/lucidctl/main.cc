@@ -3,9 +3,16 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "lucid/base/process_hardening.h"
 #include "lucid/version.h"
 
 int main(int argc, char** argv) {
+  // Keys live in this process: no core file, no same-user ptrace or /proc/<pid>/mem reads
+  // (docs/operations.md "Secrets in memory").
+  if (auto hardened = lucid::harden_process(); !hardened) {
+    fmt::print(stderr, "lucidctl: {}\n", hardened.error().message);
+    return 2;
+  }
   CLI::App app{fmt::format(
       "lucidctl {} — lint, render, build, verify and reconcile Lucid clusters from one config repo (SPEC-4)",
       lucid::kLucidVersion)};

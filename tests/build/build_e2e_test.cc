@@ -228,13 +228,18 @@ class Refusal : public ::testing::Test {
     EXPECT_TRUE(d) << (d ? "" : d.error().message);
     return *d;
   }
+  // beta's SBOM as `lucidctl build` attested it (the signed predicate).
   std::string beta_sbom() {
-    auto s = sp::fetch_sbom(*client_, "lucid/beta", source_digest_);
-    EXPECT_TRUE(s);
-    return *s;
+    auto envs = sp::fetch_attestations(*client_, "lucid/beta", source_digest_);
+    EXPECT_TRUE(envs);
+    auto v = sp::verify_sbom_attestations(*envs, source_digest_, policy_.signers);
+    EXPECT_TRUE(v) << v.error().message;
+    return v->documents.at(0);
   }
+  // Attests `sbom` for lucid/<repo>@digest with the build's key.
   void attach(const std::string& repo, const std::string& digest, const std::string& sbom) {
-    ASSERT_TRUE(sp::attach_sbom(*client_, "lucid/" + repo, digest, sbom));
+    ASSERT_TRUE(sp::attest_sbom(*client_, "lucid/" + repo, digest, "registry.lucid.local:5000/lucid/" + repo,
+                                sbom, *key_));
   }
   void sign(const std::string& repo, const std::string& digest, const sp::PrivateKey& key) {
     ASSERT_TRUE(
@@ -294,7 +299,8 @@ TEST_F(Refusal, ValidCopyPasses) {
   EXPECT_TRUE(v.ok()) << (v.findings.empty() ? "" : v.findings[0].message);
 }
 
-TEST_F(Refusal, TagRePushedWithDifferentContent) {
+// The image runs by digest, so a tag re-pushed with other content is a warning, not a refusal.
+TEST_F(Refusal, TagRePushedWithDifferentContentIsAWarning) {
   std::string d = valid_copy("r-repush");
   // Same tag, other content: beta's layers under a changed config.
   auto m = client_->get_manifest("lucid/r-repush", d);
@@ -308,8 +314,13 @@ TEST_F(Refusal, TagRePushedWithDifferentContent) {
   parsed->config = sp::describe("application/vnd.docker.container.image.v1+json", config);
   ASSERT_TRUE(
       client_->put_manifest("lucid/r-repush", "0.1.0", sp::manifest_json(*parsed), sp::kDockerManifestV2));
-  auto why = refusal(verify("r-repush", d), "tag");
-  EXPECT_NE(why.find("re-pushed"), std::string::npos) << why;
+  auto v = verify("r-repush", d);
+  EXPECT_TRUE(v.ok()) << (v.findings.empty() ? "" : v.findings[0].message);
+  bool warned = false;
+  for (const auto& f : v.findings)
+    warned |= f.check == "tag" && f.level == sp::ImageFinding::Level::kWarning &&
+              f.message.find("re-pushed") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 TEST_F(Refusal, SignatureByUnknownKey) {
@@ -336,17 +347,29 @@ TEST_F(Refusal, PayloadClaimsAnotherDigest) {
   EXPECT_NE(why.find("digest"), std::string::npos) << why;
 }
 
+// No `.sig` (or no `.att`) in the mirror: `lucidctl verify` refuses, but as no verdict (the mirror may
+// not have replicated it yet), so a reconciler retries instead of marking the commit bad.
 TEST_F(Refusal, MissingSignature) {
   std::string d = copy_beta("r-unsigned");
   attach("r-unsigned", d, beta_sbom());
-  refusal(verify("r-unsigned", d), "signature");
+  auto v = verify("r-unsigned", d);
+  refusal(v, "signature");
+  for (const auto& f : v.findings)
+    if (f.check == "signature") {
+      EXPECT_TRUE(f.unreachable) << f.message;
+    }
 }
 
 TEST_F(Refusal, MissingSbom) {
   std::string d = copy_beta("r-no-sbom");
   sign("r-no-sbom", d, *key_);
-  auto why = refusal(verify("r-no-sbom", d), "sbom");
-  EXPECT_NE(why.find("no SBOM"), std::string::npos) << why;
+  auto v = verify("r-no-sbom", d);
+  auto why = refusal(v, "sbom");
+  EXPECT_NE(why.find("no signed SBOM attestation"), std::string::npos) << why;
+  for (const auto& f : v.findings)
+    if (f.check == "sbom") {
+      EXPECT_TRUE(f.unreachable) << f.message;
+    }
 }
 
 TEST_F(Refusal, SbomLacksAMustIncludeComponent) {
@@ -362,6 +385,58 @@ TEST_F(Refusal, SbomLacksAMustIncludeComponent) {
   sign("r-no-tor", d, *key_);
   auto why = refusal(verify("r-no-tor", d), "inclusion");
   EXPECT_NE(why.find("must-include component tor"), std::string::npos) << why;
+}
+
+// Issue 12: the SBOM cannot be swapped without the image key. beta's attested SBOM with tor removed,
+// put back under the original DSSE signature, is refused; so is the same SBOM unsigned in the legacy
+// `.sbom` tag, and `lucidctl sign --sbom` attests an SBOM file that then verifies.
+TEST_F(Refusal, SwappedOrUnsignedSbom) {
+  std::string d = copy_beta("r-swap");
+  sign("r-swap", d, *key_);
+  attach("r-swap", d, beta_sbom());
+  auto envs = sp::fetch_attestations(*client_, "lucid/r-swap", d);
+  ASSERT_TRUE(envs);
+  auto env = nlohmann::json::parse(envs->at(0));
+  auto raw = base64_decode(env["payload"].get<std::string>());
+  ASSERT_TRUE(raw);
+  auto st = nlohmann::json::parse(std::string(raw->begin(), raw->end()));
+  auto& pkgs = st["predicate"]["packages"];
+  pkgs.erase(
+      std::remove_if(pkgs.begin(), pkgs.end(), [](const nlohmann::json& p) { return p["name"] == "tor"; }),
+      pkgs.end());
+  std::string payload = st.dump();
+  env["payload"] = base64_encode({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+  std::string swapped = env.dump();
+  auto layer = sp::describe(sp::kDsseEnvelopeMediaType, swapped);
+  layer.annotations["predicateType"] = std::string(sp::kSpdxPredicateType);
+  ASSERT_TRUE(sp::push_artifact(*client_, "lucid/r-swap", sp::cosign_tag(d, ".att"), {}, layer, swapped));
+  auto v = verify("r-swap", d);
+  auto why = refusal(v, "sbom");
+  EXPECT_NE(why.find("signed by a policy key"), std::string::npos) << why;
+  for (const auto& f : v.findings) EXPECT_NE(f.check, "inclusion") << "nothing is read from a refused SBOM";
+
+  std::string u = copy_beta("r-legacy");
+  sign("r-legacy", u, *key_);
+  std::string sbom = beta_sbom();
+  ASSERT_TRUE(sp::push_artifact(*client_, "lucid/r-legacy", sp::cosign_tag(u, ".sbom"), {},
+                                sp::describe(sp::kSpdxJsonMediaType, sbom), sbom));
+  why = refusal(verify("r-legacy", u), "sbom");
+  EXPECT_NE(why.find("unsigned"), std::string::npos) << why;
+
+  // `lucidctl sign --sbom FILE` attests it; a file that is not SPDX is refused before anything is written.
+  const fs::path file = *Built::dir / "r-legacy.spdx.json";
+  std::ofstream(file) << sbom;
+  const std::string image = fmt::format("{}/lucid/r-legacy@{}", Built::registry->host(), u);
+  auto r = run({lucidctl(), "sign", image, "--key", Built::key().string(), "--sbom", file.string(),
+                "--registry", Built::registry->url()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(".att"), std::string::npos) << r.out;
+  EXPECT_TRUE(verify("r-legacy", u).ok());
+  std::ofstream(*Built::dir / "not.json") << "[1]";
+  r = run({lucidctl(), "sign", image, "--key", Built::key().string(), "--sbom",
+           (*Built::dir / "not.json").string(), "--registry", Built::registry->url()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--sbom"), std::string::npos) << r.err;
 }
 
 TEST_F(Refusal, SbomPackageMatchedByAdvisory) {

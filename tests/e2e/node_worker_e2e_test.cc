@@ -422,7 +422,7 @@ TEST_F(RoundTrip, OutDirWithTrailingSlash) {
   for (const char* name : {"s", "empty"}) {
     SCOPED_TRACE(name);
     const std::string dir = (dir_ / name).string() + "/";
-    EXPECT_EQ(w({"verify", dir}).exit_code, 0);
+    EXPECT_EQ(w({"verify", dir, "--node-pub", node_key_.string() + ".pub"}).exit_code, 0);
     RunResult o = w({"open", dir, "--session-key-file", (dir_ / "s.key").string(), "-o", "-"}, {}, true);
     EXPECT_EQ(o.exit_code, 0) << o.err;
     EXPECT_EQ(o.out, "trailing slash");
@@ -509,7 +509,10 @@ class Tamper : public WorkerTest {
   // verify: exit 1, every name on stderr.
   void expect_verify_fails(const std::vector<std::string>& names, bool pin_node = false) {
     std::vector<std::string> args = {"verify", s_.string()};
-    if (pin_node) args.insert(args.end(), {"--node-pub", suite_node_key().string() + ".pub"});
+    if (pin_node)
+      args.insert(args.end(), {"--node-pub", suite_node_key().string() + ".pub"});
+    else
+      args.push_back("--any-signer");  // what is shown here is found whoever signed
     RunResult v = w(args);
     EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
     for (const auto& n : names)
@@ -813,7 +816,7 @@ TEST_F(Tamper, WrongSessionKeyIsAnAeadIncidentAtChunkZero) {
 
 TEST_F(Tamper, VerifyJsonNamesTheTamperedChunk) {
   flip_byte(chunk(1), 5);
-  RunResult v = w({"verify", s_.string(), "--json"});
+  RunResult v = w({"verify", s_.string(), "--json", "--node-pub", suite_node_key().string() + ".pub"});
   EXPECT_EQ(v.exit_code, 1);
   json j = json::parse(v.out);
   EXPECT_EQ(j["ok"], false);
@@ -1032,7 +1035,7 @@ TEST_F(BadInput, CorruptManifestJsonOpenAndProof) {
 TEST_F(BadInput, CorruptManifestJsonVerifyGivesOneErrorLine) {
   make_session();
   write_text(dir_ / "sess" / "manifest.json", "{\"format\": \"lucid.session-manifest\", ");
-  RunResult v = w({"verify", (dir_ / "sess").string()});
+  RunResult v = w({"verify", (dir_ / "sess").string(), "--node-pub", node_key_.string() + ".pub"});
   EXPECT_NE(v.exit_code, 0);
   EXPECT_NE(v.err.find("manifest.json"), std::string::npos) << v.err;
   expect_one_error_line(v, v.exit_code, "manifest.json");
@@ -1040,10 +1043,11 @@ TEST_F(BadInput, CorruptManifestJsonVerifyGivesOneErrorLine) {
 }
 
 TEST_F(BadInput, VerifyOfMissingDirectory) {
-  expect_one_error_line(w({"verify", (dir_ / "nope").string()}), 2, "nope");
+  expect_one_error_line(w({"verify", (dir_ / "nope").string(), "--node-pub", node_key_.string() + ".pub"}), 2,
+                        "nope");
   fs::create_directory(dir_ / "empty");
   before_ = listing(dir_.path());
-  RunResult v = w({"verify", (dir_ / "empty").string()});
+  RunResult v = w({"verify", (dir_ / "empty").string(), "--node-pub", node_key_.string() + ".pub"});
   expect_one_error_line(v, 2, "manifest.json");
   expect_unchanged();
 }
@@ -1160,8 +1164,9 @@ TEST_F(WorkerTest, KeysNeverAppearInAnyOutput) {
   write_random_file(dir_ / "in", kChunk + 99, 30);
   ASSERT_EQ(seal(dir_ / "in", dir_ / "s", dir_ / "s.key").exit_code, 0);
   ASSERT_EQ(seal(dir_ / "in", dir_ / "s2", dir_ / "s.key", {"--json", "--progress"}).exit_code, 0);
-  EXPECT_EQ(w({"verify", (dir_ / "s").string()}).exit_code, 0);
-  EXPECT_EQ(w({"verify", (dir_ / "s").string(), "--json"}).exit_code, 0);
+  const std::string pub = node_key_.string() + ".pub";
+  EXPECT_EQ(w({"verify", (dir_ / "s").string(), "--node-pub", pub}).exit_code, 0);
+  EXPECT_EQ(w({"verify", (dir_ / "s").string(), "--json", "--node-pub", pub}).exit_code, 0);
   EXPECT_EQ(w({"open", (dir_ / "s").string(), "--session-key-file", (dir_ / "s.key").string(), "-o",
                (dir_ / "out").string()})
                 .exit_code,
@@ -1185,7 +1190,7 @@ TEST_F(WorkerTest, KeysNeverAppearInAnyOutput) {
                 .exit_code,
             3);
   flip_byte(dir_ / "s" / "chunks" / chunk_name(1), 3);
-  EXPECT_EQ(w({"verify", (dir_ / "s").string()}).exit_code, 1);
+  EXPECT_EQ(w({"verify", (dir_ / "s").string(), "--node-pub", pub}).exit_code, 1);
   EXPECT_EQ(w({"open", (dir_ / "s").string(), "--session-key-file", (dir_ / "s.key").string(), "-o",
                (dir_ / "out4").string()})
                 .exit_code,
@@ -1224,10 +1229,11 @@ TEST_F(WorkerTest, SealAndVerifyJson) {
   EXPECT_EQ(j["sealed_bytes"], sealed);
   EXPECT_TRUE(j["sealed_to_plain_ratio"].is_number());
 
-  RunResult v = w({"verify", (dir_ / "s").string(), "--json"});
+  RunResult v = w({"verify", (dir_ / "s").string(), "--json", "--node-pub", node_key_.string() + ".pub"});
   ASSERT_EQ(v.exit_code, 0) << v.err;
   json r = json::parse(v.out);
   EXPECT_EQ(r["ok"], true);
+  EXPECT_EQ(r["signer_pinned"], true);
   EXPECT_TRUE(r["problems"].is_array());
   EXPECT_TRUE(r["problems"].empty());
   EXPECT_EQ(r["session_id"], j["session_id"]);

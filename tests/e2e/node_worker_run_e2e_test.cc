@@ -235,7 +235,8 @@ TEST_F(NodeWorkerRun, RenamedRecordingIsSealedAndRoundTrips) {
   EXPECT_FALSE(present(inbox() / "rec.ts")) << "the inbox file is removed once sealed";
   EXPECT_EQ(mode_of(spool() / "keys" / "rec.ts.key"), 0600u);
   expect_round_trip("rec.ts", source);
-  auto v = run({worker(), "verify", (spool() / "sessions" / "rec.ts").string(), "--json"});
+  auto v = run({worker(), "verify", (spool() / "sessions" / "rec.ts").string(), "--json", "--node-pub",
+                (spool() / "node.key.pub").string()});
   EXPECT_EQ(json::parse(v.out)["merkle_root"], (*sealed)["root"]);
   EXPECT_TRUE(hidden_entries(spool() / "sessions").empty());
   EXPECT_TRUE(hidden_entries(spool() / "keys").empty());

@@ -20,6 +20,7 @@
 #include "lucid/engine/drift.h"
 #include "lucid/engine/health.h"
 #include "lucid/engine/labels.h"
+#include "lucid/engine/start_existing.h"
 #include "lucid/render/plan.h"
 #include "testing/docker.h"
 
@@ -304,6 +305,83 @@ TEST_F(EngineE2e, HandChangesAreDetectedAsDrift) {
   for (const auto& d : engine::detect_drift(desired, state()))
     changed = changed || (d.service == "edited" && d.kind == engine::DriftKind::kChanged);
   EXPECT_TRUE(changed);
+}
+
+// Seconds since midnight of an engine timestamp ("2026-12-02T04:15:01.123456789Z"): enough to order
+// the start times of one test's containers.
+double clock_seconds(const std::string& rfc3339) {
+  auto t = rfc3339.find('T');
+  if (t == std::string::npos || rfc3339.size() < t + 9) return -1;
+  return std::stoi(rfc3339.substr(t + 1, 2)) * 3600.0 + std::stoi(rfc3339.substr(t + 4, 2)) * 60.0 +
+         std::stod(rfc3339.substr(t + 7, rfc3339.find_first_of("Z+-", t + 7) - (t + 7)));
+}
+
+// Issue 12 item 7: stopped and paused containers whose config hash is current are brought back by
+// the Engine API alone, in depends_on order (a service_healthy dependency healthy first), keeping
+// their ids; a container gone before its start is an error naming it.
+TEST_F(EngineE2e, ExistingContainersAreStartedDirectlyInDependsOnOrder) {
+  json web = service("ok");
+  web["depends_on"] = {{"db", {{"condition", "service_healthy"}}}};
+  json worker = service("");
+  worker["depends_on"] = {{"web", {{"condition", "service_started"}}}};
+  auto p = plan({{"db", service("ok")}, {"web", web}, {"worker", worker}, {"idle", service("")}});
+  apply(p);
+  auto report = engine::wait_healthy(docker_, project_, services_of(p), within(60s));
+  ASSERT_TRUE(report && report->ok);
+  auto baseline = state();
+  engine::DesiredState desired{p.service_hashes, engine::container_ids(baseline)};
+  std::map<std::string, engine::ContainerState> before;
+  for (const auto& c : baseline) before[c.service] = c;
+
+  for (const char* s : {"worker", "web", "db"})
+    ASSERT_EQ(lt::docker({"stop", "-t", "1", before[s].id}).exit_code, 0) << s;
+  ASSERT_EQ(lt::docker({"pause", before["idle"].id}).exit_code, 0);
+
+  auto decision = engine::plan_start(desired, state(), {}, engine::depends_on_of(p.document));
+  ASSERT_TRUE(decision.direct()) << decision.compose_because;
+  std::vector<std::string> order;
+  for (const auto& st : decision.steps)
+    order.push_back(fmt::format("{}:{}@{}", st.service, engine::to_string(st.action), st.wave));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"db:start@0", "idle:unpause@0", "web:start@1", "worker:start@2"}));
+
+  auto t = Clock::now();
+  auto started = engine::start_existing(docker_, project_, decision.steps, within(60s));
+  ASSERT_TRUE(started) << started.error().message;
+  auto healthy = engine::wait_healthy(docker_, project_, services_of(p), within(60s));
+  ASSERT_TRUE(healthy) << healthy.error().message;
+  std::printf(
+      "direct start of 3 stopped + 1 paused (web awaits db healthy): started in %lld ms, all healthy "
+      "after %lld ms\n",
+      static_cast<long long>(started->took.count()), ms_since(t));
+  EXPECT_TRUE(healthy->ok);
+  std::map<std::string, engine::ContainerState> after;
+  for (const auto& c : state()) after[c.service] = c;
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& [s, c] : after) {
+    EXPECT_EQ(c.id, before[s].id) << s << " was recreated";
+    EXPECT_TRUE(c.running()) << s;
+  }
+  EXPECT_TRUE(engine::detect_drift(desired, state()).empty());
+  // db's first healthcheck runs 1 s after its start; web starts only once db is healthy.
+  double db = clock_seconds(after["db"].started_at), w = clock_seconds(after["web"].started_at),
+         wk = clock_seconds(after["worker"].started_at);
+  std::printf("started: db %.3f, web %.3f (+%.3f s), worker %.3f (+%.3f s)\n", db, w, w - db, wk, wk - w);
+  EXPECT_GE(w - db, 0.9) << "web started before db could be healthy";
+  EXPECT_GT(wk, w) << "worker started before web";
+  EXPECT_EQ(after["idle"].started_at, before["idle"].started_at);  // unpaused, not restarted
+
+  // A container removed between the decision and the start: the start fails and names it.
+  ASSERT_EQ(lt::docker({"stop", "-t", "1", before["worker"].id}).exit_code, 0);
+  decision = engine::plan_start(desired, state(), {}, engine::depends_on_of(p.document));
+  ASSERT_TRUE(decision.direct()) << decision.compose_because;
+  ASSERT_EQ(decision.steps.size(), 1u);
+  ASSERT_EQ(lt::docker({"rm", "-f", before["worker"].id}).exit_code, 0);
+  auto gone = engine::start_existing(docker_, project_, decision.steps, within(30s));
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find("worker: start"), std::string::npos) << gone.error().message;
+  // …and the snapshot now says Compose is needed.
+  EXPECT_FALSE(engine::plan_start(desired, state(), {}, engine::depends_on_of(p.document)).direct());
 }
 
 }  // namespace

@@ -86,3 +86,26 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 12 item 1: the age of the newest fetched commit is a gauge, absent until a pass reported one.
+TEST(ReconcileMetrics, NewestCommitAgeGauge) {
+  reconcile::Metrics metrics;
+  EXPECT_EQ(metrics.prometheus("c1").find("lucid_newest_commit_age_seconds"), std::string::npos);
+  auto ev = event("unreachable", false);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  ev.pass->commit_time = now.count() - 3600;
+  metrics.record(ev);
+  const std::string text = metrics.prometheus("c1");
+  auto at = text.find("lucid_newest_commit_age_seconds{cluster=\"c1\"} ");
+  ASSERT_NE(at, std::string::npos) << text;
+  long age =
+      std::stol(text.substr(at + std::string("lucid_newest_commit_age_seconds{cluster=\"c1\"} ").size()));
+  EXPECT_GE(age, 3600);
+  EXPECT_LT(age, 3700);
+  EXPECT_NE(text.find("# TYPE lucid_newest_commit_age_seconds gauge\n"), std::string::npos);
+}
+
+}  // namespace

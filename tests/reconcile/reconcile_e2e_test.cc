@@ -28,8 +28,10 @@
 #include "lucid/engine/docker_client.h"
 #include "lucid/engine/labels.h"
 #include "lucid/reconcile/image_check.h"
+#include "lucid/reconcile/metrics.h"
 #include "lucid/reconcile/reconciler.h"
 #include "lucid/reconcile/watch.h"
+#include "signed_config_repo.h"
 #include "supply/ssh_tools.h"
 #include "testing/docker.h"
 #include "testing/registry.h"
@@ -42,15 +44,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kHardened = lt::kHardenedService;
+
 class ReconcileE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why = lt::ensure_docker();
-    if (!why.empty()) GTEST_SKIP() << "no Docker engine: " << why;
-    auto tool = engine::find_compose();
-    if (!tool) GTEST_SKIP() << tool.error().message << " (run scripts/bootstrap)";
-    why = tt::missing_tools();
-    if (!why.empty()) GTEST_SKIP() << why << " (run scripts/bootstrap)";
+    std::string why = lt::reconcile_e2e_skip_reason();
+    if (!why.empty()) GTEST_SKIP() << why;
     static int counter = 0;
     cluster_ = fmt::format("lucidrc{}x{}", ::getpid(), ++counter);  // one project per test
     image_ = cluster_ + ":test";
@@ -60,25 +60,11 @@ class ReconcileE2e : public ::testing::Test {
     project_ = engine::project_name(cluster_);
     ASSERT_TRUE(docker_.negotiate());
 
-    key_ = tt::make_key(dir_.path(), "signer", "ed25519");
-    signers_ = dir_ / "allowed_signers";
-    tt::git(dir_.path(), {"init", "-q", "--bare", (dir_ / "remote.git").string()});
-    work_ = dir_ / "work";
-    tt::init_repo(work_);
-    {
-      FILE* f = std::fopen(signers_.c_str(), "w");
-      ASSERT_NE(f, nullptr);
-      std::fprintf(f, "ops@lucid namespaces=\"git\" %s\n", key_.public_text.c_str());
-      std::fclose(f);
-    }
-
-    config_.cluster = cluster_;
-    config_.repo_url = "file://" + (dir_ / "remote.git").string();
-    config_.branch = "main";
-    config_.state_dir = dir_ / "state";
-    config_.apply.timeout = 120s;
-    config_.health.timeout = 30s;
-    config_.health.fail_fast = true;
+    repo_.emplace(dir_.path());
+    key_ = repo_->key;
+    signers_ = repo_->allowed_signers;
+    work_ = repo_->work;
+    config_ = lt::test_config(cluster_, *repo_, dir_ / "state");
     auto store = reconcile::StateStore::open(dir_ / "state.db");
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
@@ -86,10 +72,7 @@ class ReconcileE2e : public ::testing::Test {
 
   void TearDown() override {
     if (project_.empty()) return;
-    engine::ApplyOptions o;
-    o.timeout = 60s;
-    (void)engine::down(project_, o);
-    lt::remove_project_containers(project_);
+    lt::remove_project(project_);
     if (built_) lt::docker({"rmi", "-f", image_});
   }
 
@@ -101,6 +84,10 @@ class ReconcileE2e : public ::testing::Test {
         "    image: {}\n"
         "    profiles: [node]\n"
         "    stop_grace_period: 1s\n"
+        "{}"
+        // Where node-worker's service (the image of the mirror tests) writes: a named volume starts
+        // with the image's directory, owned by its user.
+        "    volumes: [\"state:/var/lib/lucid\"]\n"
         "    environment:\n"
         "      LUCID_TEST_ENV: \"{}\"\n"
         "    healthcheck:\n"
@@ -108,9 +95,12 @@ class ReconcileE2e : public ::testing::Test {
         "      interval: {}\n"
         "      timeout: 2s\n"
         "      retries: 2\n"
-        "{}",
-        web_image_.empty() ? image_ : web_image_, version, healthy ? "true" : "false", health_interval_,
-        extra_services_);
+        "{}"
+        "{}"  // the plane networks the lint gate requires (planes/internal), as in deploy/
+        "volumes:\n"
+        "  state: {{}}\n",
+        web_image_.empty() ? image_ : web_image_, kHardened, version, healthy ? "true" : "false",
+        health_interval_, extra_services_, lt::kPlaneNetworks);
   }
 
   // Commits a config repo in the layout of deploy/ and pushes it to the remote's main.
@@ -121,10 +111,7 @@ class ReconcileE2e : public ::testing::Test {
     // The cluster's profile selects `web` (profiles are resolved by render, not passed to Compose).
     files["clusters/" + cluster_ + "/.env"] = "CLUSTER_ID=" + cluster_ + "\nPROFILES=node\n" + extra_env_;
     files["policies/allowed_signers"] = "ops@lucid " + key_.public_text + "\n";
-    std::string id =
-        tt::commit(work_, "config " + version, sign ? &key_ : nullptr, {files.begin(), files.end()});
-    tt::git(work_, {"push", "-q", "--force", (dir_ / "remote.git").string(), "HEAD:refs/heads/main"});
-    return id;
+    return repo_->push({files.begin(), files.end()}, "config " + version, sign);
   }
 
   reconcile::PassReport pass(bool trusted = true) {
@@ -164,6 +151,13 @@ class ReconcileE2e : public ::testing::Test {
     return argv;
   }
 
+  // A pass after `pushed` was pushed (the commit it should see).
+  reconcile::PassReport pass_after(const std::string& pushed) {
+    auto r = pass();
+    EXPECT_EQ(r.commit, pushed);
+    return r;
+  }
+
   std::vector<engine::ContainerState> state() const {
     auto s = engine::list_project(docker_, project_);
     EXPECT_TRUE(s) << s.error().message;
@@ -178,6 +172,7 @@ class ReconcileE2e : public ::testing::Test {
   }
 
   lt::ScratchDir dir_;
+  std::optional<lt::SignedConfigRepo> repo_;
   engine::DockerClient docker_;
   std::string cluster_, image_, project_;
   bool built_ = false;
@@ -193,7 +188,60 @@ class ReconcileE2e : public ::testing::Test {
   reconcile::ImageCheck image_check_;
 
   void kill_and_converge(const std::function<bool(pid_t)>& when, const char* phase);
+
+  // `lucidctl build` of an image running node-worker's service (busybox beside it for the test's
+  // healthcheck), signed with <dir>/<key>.key, pushed to `registry`, its local copy removed so that
+  // Compose must pull it; its canonical pinned reference, or "" (the failure is reported).
+  std::string build_signed_image(const lt::LocalRegistry& registry, const std::string& name, const char* key);
+  // `lucidctl keys gen` into <dir>/<name>.key and .pub.
+  void make_image_key(const char* name);
+  // Images are verified against `registry` and pulled from it: the commits carry deploy/'s matrix
+  // and waivers and <dir>/image-signer.pub as their signer key, which the operator also gives for
+  // the first deploy (--image-signers; later the last-good commit's keys count).
+  void verify_images_against(const lt::LocalRegistry& registry);
+  std::string read_text(const fs::path& p) const {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
 };
+
+void ReconcileE2e::verify_images_against(const lt::LocalRegistry& registry) {
+  const fs::path policies = fs::path(LUCID_SOURCE_DIR) / "deploy/policies";
+  extra_files_ = {{"policies/signers/build.pub", read_text(dir_ / "image-signer.pub")},
+                  {"policies/inclusion-matrix.yaml", read_text(policies / "inclusion-matrix.yaml")},
+                  {"policies/waivers.yaml", read_text(policies / "waivers.yaml")}};
+  fs::create_directories(dir_ / "operator-signers");
+  fs::copy_file(dir_ / "image-signer.pub", dir_ / "operator-signers/build.pub");
+  config_.image_signers = dir_ / "operator-signers";
+  image_check_ = reconcile::registry_image_check(registry.url());
+  config_.registry_mirror = registry.host();
+}
+
+void ReconcileE2e::make_image_key(const char* name) {
+  auto k = lt::run({(lt::bin_dir() / "lucidctl").string(), "keys", "gen", "--out", (dir_ / name).string()});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+}
+
+std::string ReconcileE2e::build_signed_image(const lt::LocalRegistry& registry, const std::string& name,
+                                             const char* key) {
+  const fs::path list = dir_ / (name + ".yaml");
+  std::ofstream(list) << "version: 1\nimages:\n  - name: " << name
+                      << "\n    stage: 0\n    binaries: [lucid-node-worker]\n    programs: [/bin/busybox]\n"
+                         "    user: \"10001:10001\"\n    state_dirs: [/var/lib/lucid]\n"
+                         "    entrypoint: [/usr/local/bin/lucid-node-worker, run]\n"
+                         "    healthcheck: [/bin/busybox, \"true\"]\n"
+                         "    pin: false\n";
+  const std::string prefix = "lucidrc-" + std::to_string(::getpid());
+  auto r = lt::run({(lt::bin_dir() / "lucidctl").string(), "build", "--stage", "0", "--push", registry.host(),
+                    "--key", (dir_ / (std::string(key) + ".key")).string(), "--images", list.string(),
+                    "--local-prefix", prefix, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return {};
+  auto j = nlohmann::json::parse(r.out);
+  lt::docker({"rmi", "-f", j["images"][0]["local_tag"].get<std::string>()});  // so Compose must pull
+  return fmt::format("registry.lucid.local:5000/lucid/{}:{}@{}", name, j["version"].get<std::string>(),
+                     j["images"][0]["digest"].get<std::string>());
+}
 
 // Issue 6 items 1 and 6.
 TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
@@ -440,8 +488,9 @@ TEST_F(ReconcileE2e, AddedServiceIsCreatedAndRemovedOneIsRemoved) {
   extra_services_ = fmt::format(
       "  worker:\n"
       "    image: {}\n"
-      "    stop_grace_period: 1s\n",
-      image_);
+      "    stop_grace_period: 1s\n"
+      "{}",
+      image_, kHardened);
   push("1", true, true);
   ASSERT_EQ(pass().outcome, "promoted");
   auto s = state();
@@ -456,9 +505,12 @@ TEST_F(ReconcileE2e, AddedServiceIsCreatedAndRemovedOneIsRemoved) {
   EXPECT_EQ(s[0].service, "web");
 }
 
-// Issue 6 item 2 (the image half, through the PlanVerifier hook that `verify --cluster` will fill):
-// a plan whose image check refuses is recorded with the reason and nothing is applied.
-TEST_F(ReconcileE2e, ImageCheckRefusalAppliesNothing) {
+// Issue 6 item 2 (the image half, through the PlanVerifier hook that `verify --cluster` fills) and
+// issue 12 item 2's gates: with images verified, the first deploy needs the operator's image signers;
+// a plan whose image check refuses, an image outside the canonical registry and a lint-gate violation
+// are refused and marked bad; an empty plan is refused without a bad mark (--allow-empty lifts it). Nothing
+// is applied by any of them.
+TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
   image_check_ = [](const fs::path&, const std::string&,
                     const render::Plan& plan) -> Result<std::vector<std::string>> {
     std::vector<std::string> out;
@@ -467,14 +519,59 @@ TEST_F(ReconcileE2e, ImageCheckRefusalAppliesNothing) {
                     " has no valid signature (test hook)");
     return out;
   };
+  // Never pulled: every commit below is refused before apply.
+  web_image_ = "registry.lucid.local:5000/lucid/web:1@sha256:" + std::string(64, 'a');
   std::string c = push("1", true, true);
   auto r = pass();
+  EXPECT_EQ(r.outcome, "failed");
+  ASSERT_EQ(r.reasons.size(), 1u);
+  EXPECT_NE(r.reasons[0].find("--image-signers"), std::string::npos) << r.reasons[0];
+  EXPECT_FALSE(*store_->is_bad(cluster_, c)) << "the operator's missing flag is not the commit's fault";
+
+  fs::create_directories(dir_ / "operator-signers");
+  config_.image_signers = dir_ / "operator-signers";
+  r = pass();
   EXPECT_EQ(r.outcome, "refused");
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_NE(r.reasons[0].find("no valid signature"), std::string::npos);
   EXPECT_TRUE(state().empty());
   EXPECT_TRUE(*store_->is_bad(cluster_, c));
   EXPECT_EQ(store_->cluster(cluster_)->applied, "");
+
+  web_image_ = "docker.io/library/busybox@sha256:" + std::string(64, 'b');
+  std::string foreign = push("2", true, true);
+  r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("not under the canonical registry"), std::string::npos) << r.reasons[0];
+  EXPECT_TRUE(*store_->is_bad(cluster_, foreign));
+
+  web_image_ = "registry.lucid.local:5000/lucid/web:1@sha256:" + std::string(64, 'a');
+  extra_services_ =
+      fmt::format("  tool:\n    image: {}\n{}    cap_add: [NET_ADMIN]\n", web_image_, kHardened);
+  std::string privileged = push("3", true, true);
+  r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("privileged/cap-add"), std::string::npos) << r.reasons[0];
+  EXPECT_NE(r.reasons[0].find("infrastructure/compose/docker-compose.yml:"), std::string::npos)
+      << r.reasons[0];
+  EXPECT_TRUE(*store_->is_bad(cluster_, privileged));
+  extra_services_.clear();
+
+  // A cluster whose profile selects nothing: an empty plan, refused without a bad mark.
+  std::string empty =
+      repo_->push({{"infrastructure/compose/docker-compose.yml", compose("4", true)},
+                   {"clusters/" + cluster_ + "/.env", "CLUSTER_ID=" + cluster_ + "\nPROFILES=relay\n"}},
+                  "empty");
+  const auto attempts_before = store_->attempts(cluster_, 100)->size();
+  r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("empty plan"), std::string::npos) << r.reasons[0];
+  EXPECT_FALSE(*store_->is_bad(cluster_, empty));
+  EXPECT_TRUE(state().empty());
+  EXPECT_EQ(store_->attempts(cluster_, 100)->size(), attempts_before + 1);
 }
 
 // Whether a child of `pid` is a Compose process (read from /proc).
@@ -547,9 +644,10 @@ TEST_F(ReconcileE2e, SecretReferencesWithoutAnIdentityAreRefused) {
   extra_services_ = fmt::format(
       "  db:\n"
       "    image: {}\n"
+      "{}"
       "    environment:\n"
       "      PASSWORD: ${{DB_PASSWORD}}\n",
-      image_);
+      image_, kHardened);
   push("1", true, true);
   auto r = pass();
   EXPECT_EQ(r.outcome, "refused");
@@ -570,46 +668,13 @@ namespace {
 TEST_F(ReconcileE2e, MirrorImagesAreVerifiedPulledByDigestAndABadSignatureIsRefused) {
   auto registry = std::make_unique<lt::LocalRegistry>();
   if (auto why = registry->start(); !why.empty()) GTEST_SKIP() << why;
-  const std::string lucidctl = (lt::bin_dir() / "lucidctl").string();
-  for (const char* who : {"image-signer", "image-rogue"}) {
-    auto k = lt::run({lucidctl, "keys", "gen", "--out", (dir_ / who).string()});
-    ASSERT_EQ(k.exit_code, 0) << k.err;
-  }
-  // Two images of the project's builder running node-worker's service (busybox beside it for the
-  // test's healthcheck): one signed by the policy's key, one by a key it does not know.
-  const std::string prefix = "lucidrc-" + std::to_string(::getpid());
-  auto build = [&](const std::string& name, const char* key) -> std::string {
-    const fs::path list = dir_ / (name + ".yaml");
-    std::ofstream(list) << "version: 1\nimages:\n  - name: " << name
-                        << "\n    stage: 0\n    binaries: [lucid-node-worker]\n    programs: [/bin/busybox]\n"
-                           "    user: \"10001:10001\"\n    state_dirs: [/var/lib/lucid]\n"
-                           "    entrypoint: [/usr/local/bin/lucid-node-worker, run]\n"
-                           "    healthcheck: [/bin/busybox, \"true\"]\n"
-                           "    pin: false\n";
-    auto r = lt::run({lucidctl, "build", "--stage", "0", "--push", registry->host(), "--key",
-                      (dir_ / (std::string(key) + ".key")).string(), "--images", list.string(),
-                      "--local-prefix", prefix, "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    if (r.exit_code != 0) return {};
-    auto j = nlohmann::json::parse(r.out);
-    lt::docker({"rmi", "-f", j["images"][0]["local_tag"].get<std::string>()});  // so Compose must pull
-    return fmt::format("registry.lucid.local:5000/lucid/{}:{}@{}", name, j["version"].get<std::string>(),
-                       j["images"][0]["digest"].get<std::string>());
-  };
-  const std::string trusted = build(cluster_ + "-web", "image-signer");
-  const std::string untrusted = build(cluster_ + "-rogue", "image-rogue");
+  for (const char* who : {"image-signer", "image-rogue"}) make_image_key(who);
+  // One image signed by the policy's key, one by a key it does not know.
+  const std::string trusted = build_signed_image(*registry, cluster_ + "-web", "image-signer");
+  const std::string untrusted = build_signed_image(*registry, cluster_ + "-rogue", "image-rogue");
   ASSERT_FALSE(trusted.empty());
   ASSERT_FALSE(untrusted.empty());
-  auto text = [](const fs::path& p) {
-    std::ifstream in(p);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
-  const fs::path policies = fs::path(LUCID_SOURCE_DIR) / "deploy/policies";
-  extra_files_ = {{"policies/signers/build.pub", text(dir_ / "image-signer.pub")},
-                  {"policies/inclusion-matrix.yaml", text(policies / "inclusion-matrix.yaml")},
-                  {"policies/waivers.yaml", text(policies / "waivers.yaml")}};
-  image_check_ = reconcile::registry_image_check(registry->url());
-  config_.registry_mirror = registry->host();
+  verify_images_against(*registry);
 
   web_image_ = trusted;
   std::string good = push("1", true, true);
@@ -735,6 +800,192 @@ TEST_F(ReconcileE2e, WatchServesStatusAndMetricsAndHonoursTheRestartBudget) {
   ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
   reap.pid = -1;
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << "SIGTERM: exit " << wstatus;
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 12 item 1 (shown 1): the remote's ref forced back to an older signed commit is refused as
+// not-descendant with the service untouched, recorded once, not marked bad; --allow-rewind applies it
+// and the attempt records who allowed it. The mirror keeps the rollback targets as refs. A commit
+// older than --max-commit-age is refused as stale, and status shows the newest commit's age.
+TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefused) {
+  std::string first = push("1", true, true);
+  ASSERT_EQ(pass().outcome, "promoted");
+  std::string second = push("2", true, true);
+  ASSERT_EQ(pass().outcome, "promoted");
+  const fs::path mirror = config_.state_dir / "mirror.git";
+  EXPECT_EQ(tt::git(mirror, {"rev-parse", "refs/lucid/last-good/" + cluster_}), second + "\n");
+  EXPECT_EQ(tt::git(mirror, {"rev-parse", "refs/lucid/applied/" + cluster_}), second + "\n");
+
+  tt::git(work_, {"push", "-q", "--force", repo_->remote.string(), first + ":refs/heads/main"});
+  auto before = identities();
+  auto r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(r.commit, first);
+  ASSERT_EQ(r.reasons.size(), 1u);
+  EXPECT_TRUE(r.reasons[0].starts_with("not-descendant: ")) << r.reasons[0];
+  EXPECT_NE(r.reasons[0].find("--allow-rewind " + first), std::string::npos) << r.reasons[0];
+  EXPECT_EQ(identities(), before) << "a refused rewind touches no container";
+  EXPECT_FALSE(*store_->is_bad(cluster_, first));
+  EXPECT_EQ(store_->cluster(cluster_)->last_good, second);
+  const auto recorded = store_->attempts(cluster_, 100)->size();
+  EXPECT_EQ(pass().outcome, "refused");
+  EXPECT_EQ(store_->attempts(cluster_, 100)->size(), recorded) << "a lasting refusal is recorded once";
+
+  config_.allow_rewind = first;
+  r = pass();
+  config_.allow_rewind.reset();
+  EXPECT_EQ(r.outcome, "promoted");
+  ASSERT_EQ(r.reasons.size(), 1u);
+  EXPECT_NE(r.reasons[0].find("allowed by --allow-rewind (operator "), std::string::npos) << r.reasons[0];
+  auto status = reconcile::status_json(*store_, docker_, cluster_, 10, mirror);
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["last_good"], first);
+  EXPECT_EQ((*status)["attempts"][0]["reasons"][0], r.reasons[0]) << "status shows who allowed the rewind";
+  EXPECT_EQ(tt::git(mirror, {"rev-parse", "refs/lucid/last-good/" + cluster_}), first + "\n");
+
+  // Freshness: a new commit two seconds old against a one-second limit.
+  std::string third = push("3", true, true);
+  std::this_thread::sleep_for(2100ms);
+  config_.max_commit_age = 1s;
+  before = identities();
+  r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  ASSERT_EQ(r.reasons.size(), 1u);
+  EXPECT_TRUE(r.reasons[0].starts_with("stale: ")) << r.reasons[0];
+  EXPECT_EQ(identities(), before);
+  EXPECT_FALSE(*store_->is_bad(cluster_, third));
+  status = reconcile::status_json(*store_, docker_, cluster_, 10, mirror);
+  ASSERT_TRUE(status);
+  EXPECT_GE((*status)["desired_age_seconds"].get<std::int64_t>(), 2);
+  config_.max_commit_age.reset();
+  EXPECT_EQ(pass().outcome, "promoted");
+}
+
+// Issue 12 item 2 (shown 2): a commit signed by an allowed key that adds its own image signer key
+// and an image signed by it is refused (its images are checked with the last-good commit's keys). A
+// commit that only adds the key is promoted; from the next commit on, images signed by it deploy.
+TEST_F(ReconcileE2e, ACommitCannotVouchForItsOwnImages) {
+  auto registry = std::make_unique<lt::LocalRegistry>();
+  if (auto why = registry->start(); !why.empty()) GTEST_SKIP() << why;
+  for (const char* who : {"image-signer", "image-new"}) make_image_key(who);
+  const std::string old_signed = build_signed_image(*registry, cluster_ + "-old", "image-signer");
+  const std::string new_signed = build_signed_image(*registry, cluster_ + "-new", "image-new");
+  ASSERT_FALSE(old_signed.empty());
+  ASSERT_FALSE(new_signed.empty());
+  verify_images_against(*registry);
+
+  web_image_ = old_signed;
+  ASSERT_EQ(pass_after(push("1", true, true)).outcome, "promoted");
+
+  extra_files_["policies/signers/new.pub"] = read_text(dir_ / "image-new.pub");
+  web_image_ = new_signed;
+  std::string self_vouching = push("2", true, true);
+  auto before = identities();
+  auto r = pass();
+  EXPECT_EQ(r.outcome, "refused");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("signature"), std::string::npos) << r.reasons[0];
+  EXPECT_TRUE(*store_->is_bad(cluster_, self_vouching));
+  EXPECT_EQ(identities(), before);
+
+  web_image_ = old_signed;  // the key alone, images as before
+  extra_env_ = "LUCID_TEST=3\n";
+  EXPECT_EQ(pass_after(push("3", true, true)).outcome, "promoted");
+  web_image_ = new_signed;  // now its key is the last-good commit's
+  r = pass_after(push("4", true, true));
+  EXPECT_EQ(r.outcome, "promoted");
+  auto s = state();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_NE(s[0].image.find(cluster_ + "-new"), std::string::npos) << s[0].image;
+}
+
+// Issue 12 item 4 (shown 5): two reconcilers of two clusters share one state directory and run at
+// once, each deploying its own branch; a second reconciler for a cluster already reconciled refuses
+// to start (exit 2), naming the holder.
+TEST_F(ReconcileE2e, TwoClustersShareAStateDirAndOneClusterHasOneReconciler) {
+  const std::string other = cluster_ + "b";
+  struct Down {
+    std::string project;
+    ~Down() { lt::remove_project(project); }
+  } down_other{engine::project_name(other)};
+  // One config repo, two branches: each names both clusters, and gives `web` its branch's env.
+  auto branch_commit = [&](const std::string& branch, const std::string& version) {
+    std::vector<std::pair<std::string, std::string>> files{
+        {"infrastructure/compose/docker-compose.yml", compose(version, true)},
+        {"clusters/clusters.yaml",
+         "version: 1\nclusters:\n  - id: " + cluster_ + "\n  - id: " + other + "\n"},
+        {"clusters/" + cluster_ + "/.env", "CLUSTER_ID=" + cluster_ + "\nPROFILES=node\n"},
+        {"clusters/" + other + "/.env", "CLUSTER_ID=" + other + "\nPROFILES=node\n"},
+        {"policies/allowed_signers", "ops@lucid " + key_.public_text + "\n"}};
+    repo_->push(files, "config " + version, true, branch);
+  };
+  branch_commit("wave-a", "from-a");
+  branch_commit("wave-b", "from-b");
+  const std::string state_dir = (dir_ / "shared-state").string();
+  auto cli = [&](const std::string& cluster, const std::string& branch, const fs::path& out) {
+    auto argv = reconcile_cli(state_dir, {"--once", "--branch", branch});
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i)
+      if (argv[i] == "--cluster") argv[i + 1] = cluster;
+    return lt::spawn(argv, out);
+  };
+  pid_t a = cli(cluster_, "wave-a", dir_ / "a.out");
+  pid_t b = cli(other, "wave-b", dir_ / "b.out");
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  int sa = 0, sb = 0;
+  ASSERT_EQ(::waitpid(a, &sa, 0), a);
+  ASSERT_EQ(::waitpid(b, &sb, 0), b);
+  EXPECT_TRUE(WIFEXITED(sa) && WEXITSTATUS(sa) == 0) << read_text(dir_ / "a.out");
+  EXPECT_TRUE(WIFEXITED(sb) && WEXITSTATUS(sb) == 0) << read_text(dir_ / "b.out");
+  auto env_of = [&](const std::string& cluster) {
+    auto list = engine::list_project(docker_, engine::project_name(cluster));
+    if (!list || list->size() != 1) return std::string("(no single container)");
+    return lt::docker({"inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", (*list)[0].id}).out;
+  };
+  EXPECT_NE(env_of(cluster_).find("LUCID_TEST_ENV=from-a"), std::string::npos);
+  EXPECT_NE(env_of(other).find("LUCID_TEST_ENV=from-b"), std::string::npos);
+
+  // A reconciler holds cluster_; another one for it refuses at once and names the holder.
+  pid_t holder = lt::spawn(reconcile_cli(state_dir, {"--watch", "--branch", "wave-a", "--listen", ""}),
+                           dir_ / "holder.out");
+  ASSERT_GT(holder, 0);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{holder};
+  ASSERT_TRUE(lt::wait_until(
+      [&] { return read_text(dir_ / "holder.out").find("unchanged") != std::string::npos; }, 60s))
+      << read_text(dir_ / "holder.out");
+  auto second = lt::run(reconcile_cli(state_dir, {"--once", "--branch", "wave-a"}));
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_NE(second.err.find("already reconciled by process " + std::to_string(holder)), std::string::npos)
+      << second.err;
+}
+
+// Issue 12 item 3: while the remote cannot be fetched, drift of the last-good commit is still
+// corrected from the local mirror, and a pass with nothing to correct says `unreachable`.
+TEST_F(ReconcileE2e, DriftIsCorrectedFromTheLocalMirrorWhileTheRemoteIsUnreachable) {
+  push("1", true, true);
+  ASSERT_EQ(pass().outcome, "promoted");
+  fs::rename(repo_->remote, dir_ / "remote-gone.git");
+  auto r = pass();
+  EXPECT_EQ(r.outcome, "unreachable");
+  EXPECT_FALSE(r.fetch_error.empty());
+  lt::docker({"stop", "-t", "1", state()[0].id});
+  r = pass();
+  EXPECT_EQ(r.outcome, "corrected");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_TRUE(r.reasons[0].starts_with("fetch: ")) << r.reasons[0];
+  auto s = state();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].running());
+  EXPECT_EQ(s[0].health, "healthy");
 }
 
 }  // namespace

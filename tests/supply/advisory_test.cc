@@ -83,21 +83,21 @@ TEST(Osv, DebianRangesUseDpkgOrdering) {
 
   OsvRange last{"ECOSYSTEM",
                 {{OsvEvent::Kind::kIntroduced, "2.0"}, {OsvEvent::Kind::kLastAffected, "2.4-1"}}};
-  EXPECT_FALSE(in_range(last, "Debian:12", "1.9"));
-  EXPECT_TRUE(in_range(last, "Debian:12", "2.0"));
-  EXPECT_TRUE(in_range(last, "Debian:12", "2.4-1"));
-  EXPECT_FALSE(in_range(last, "Debian:12", "2.4-2"));
+  EXPECT_EQ(in_range(last, "Debian:12", "1.9"), false);
+  EXPECT_EQ(in_range(last, "Debian:12", "2.0"), true);
+  EXPECT_EQ(in_range(last, "Debian:12", "2.4-1"), true);
+  EXPECT_EQ(in_range(last, "Debian:12", "2.4-2"), false);
   // Two intervals in one range: [1.0, 1.5) and [2.0, 2.2).
   OsvRange two{"SEMVER",
                {{OsvEvent::Kind::kIntroduced, "2.0.0"},
                 {OsvEvent::Kind::kFixed, "2.2.0"},
                 {OsvEvent::Kind::kIntroduced, "1.0.0"},
                 {OsvEvent::Kind::kFixed, "1.5.0"}}};
-  EXPECT_TRUE(in_range(two, "npm", "1.4.9"));
-  EXPECT_FALSE(in_range(two, "npm", "1.5.0"));
-  EXPECT_FALSE(in_range(two, "npm", "1.9.0"));
-  EXPECT_TRUE(in_range(two, "npm", "2.1.0"));
-  EXPECT_FALSE(in_range(two, "npm", "0.9.0"));
+  EXPECT_EQ(in_range(two, "npm", "1.4.9"), true);
+  EXPECT_EQ(in_range(two, "npm", "1.5.0"), false);
+  EXPECT_EQ(in_range(two, "npm", "1.9.0"), false);
+  EXPECT_EQ(in_range(two, "npm", "2.1.0"), true);
+  EXPECT_EQ(in_range(two, "npm", "0.9.0"), false);
 }
 
 TEST(Osv, PurlKeyedAndVersionListedAdvisories) {
@@ -114,6 +114,57 @@ TEST(Osv, PurlKeyedAndVersionListedAdvisories) {
   EXPECT_EQ(index.match(SbomPackage{"b", "betad", "0.1.0", "pkg:generic/lucid/betad@0.1.0"}).size(), 1u);
   EXPECT_TRUE(index.match(SbomPackage{"b", "betad", "0.1.1", "pkg:generic/lucid/betad@0.1.1"}).empty());
   EXPECT_TRUE(index.match(deb("libfoo1", "1.0")).empty());
+}
+
+// Issue 12 item 2: matching fails closed. A package whose version or purl cannot be read is a match
+// (undecidable, so blocking unless waived), never "not affected".
+TEST(Osv, UnreadableVersionsAndPurlsAreFindingsNotSilence) {
+  AdvisoryIndex index({debian_advisory("DEBIAN-CVE-7", "libfoo1", "1.2.3-1+deb12u1")});
+  // dpkg refuses these versions ("!" is not allowed; an upstream must start with a digit).
+  for (const char* bad : {"1.2!3-1", "abc-1"}) {
+    auto m = index.match(deb("libfoo1", bad));
+    ASSERT_EQ(m.size(), 1u) << bad;
+    EXPECT_TRUE(m[0].undecidable) << bad;
+    EXPECT_EQ(m[0].advisory_id, "DEBIAN-CVE-7");
+    EXPECT_NE(m[0].reason.find("cannot be compared"), std::string::npos) << m[0].reason;
+  }
+  // A readable version outside the range is still "not affected", and one inside is a plain match.
+  EXPECT_TRUE(index.match(deb("libfoo1", "1.2.3-1+deb12u1")).empty());
+  auto in = index.match(deb("libfoo1", "1.0-1"));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_FALSE(in[0].undecidable);
+  // No version at all (neither in the purl nor in the SBOM entry).
+  auto none =
+      index.match(SbomPackage{"x", "libfoo1", "", "pkg:deb/debian/libfoo1?arch=amd64&distro=debian-12"});
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_TRUE(none[0].undecidable);
+  EXPECT_NE(none[0].reason.find("no version"), std::string::npos) << none[0].reason;
+  // An unparseable purl cannot be ruled out against anything.
+  for (const char* bad :
+       {"deb/debian/libfoo1@1.0", "pkg:deb", "pkg:deb/debian/libfoo1@1.0?arch", "pkg:deb/x/%zz@1"}) {
+    auto m = index.match(SbomPackage{"x", "libfoo1", "1.0", bad});
+    ASSERT_EQ(m.size(), 1u) << bad;
+    EXPECT_EQ(m[0].advisory_id, kUnreadablePurl) << bad;
+    EXPECT_TRUE(m[0].undecidable);
+  }
+  // Nothing to match against: no advisory can apply, so no finding; no purl (the image's own entry):
+  // no ecosystem to match in.
+  EXPECT_TRUE(AdvisoryIndex({}).match(SbomPackage{"x", "libfoo1", "1.0", "not a purl"}).empty());
+  EXPECT_TRUE(index.match(SbomPackage{"SPDXRef-image", "img", "sha256:00", ""}).empty());
+  // An advisory whose own range cannot be read leaves the question open too.
+  AdvisoryIndex broken({debian_advisory("DEBIAN-CVE-8", "libbar1", "not!a!version")});
+  auto b = broken.match(deb("libbar1", "1.0-1"));
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_TRUE(b[0].undecidable);
+  // Undecidable matches block like open ones (a waiver naming the advisory can still waive them).
+  auto findings = apply_waivers(index.match(deb("libfoo1", "abc-1")), {}, "img", "2026-01-01");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_TRUE(findings[0].blocks());
+  EXPECT_NE(findings[0].message("img").find("taken as affected"), std::string::npos)
+      << findings[0].message("img");
+  EXPECT_EQ(in_range({"ECOSYSTEM", {{OsvEvent::Kind::kIntroduced, "0"}, {OsvEvent::Kind::kFixed, "2-1"}}},
+                     "Debian:12", "x!y"),
+            std::nullopt);
 }
 
 TEST(Osv, ThousandPackagesAgainstTenThousandAdvisories) {

@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "lucid/base/base64.h"
 #include "lucid/base/files.h"
 #include "lucid/supply/cosign_verify.h"
 #include "lucid/supply/dsse.h"
+#include "lucid/supply/sbom_attachment.h"
 #include "lucid/supply/signing_key.h"
 #include "lucid/supply/simple_signing.h"
 #include "testing/testing.h"
@@ -269,6 +271,118 @@ TEST(Dsse, CosignAttestationFixtures) {
   env.payload[5] ^= 1;
   EXPECT_FALSE(verify_dsse(env, keys));
   EXPECT_EQ(dsse_pae("t", "ab"), "DSSEv1 1 t 2 ab");
+}
+
+// The attestation verifier the image check runs (verify_sbom_attestations), on cosign's own DSSE
+// envelopes: their signatures (made by cosign) verify and their subjects are read as cosign reads
+// them; they are SLSA provenance, not SPDX, so none of them is accepted as an SBOM — and the reasons
+// say exactly that (issue 12: interop with ../shared/vectors/cosign where they apply).
+TEST(SbomAttestation, CosignEnvelopesThroughTheSbomVerifier) {
+  REQUIRE_COSIGN_VECTORS(dir);
+  const fs::path d = dir / "dsse-attestation";
+  SignerKeys keys;
+  keys.add(*PublicKey::load(d / "cosign.pub"));
+  const std::string blob = sha256_digest(text(d / "blob"));
+  auto check = [&](const char* file, const std::string& digest, const SignerKeys& k) {
+    std::vector<std::string> envs{text(d / file)};
+    auto r = verify_sbom_attestations(envs, digest, k);
+    EXPECT_FALSE(r) << file;
+    return r ? std::string() : r.error().message;
+  };
+  for (const char* f : {"slsa-provenance.dsse.json", "multiple-subjects-one-valid.dsse.json"}) {
+    auto why = check(f, blob, keys);
+    EXPECT_NE(why.find("signed by " + (d / "cosign.pub").string()), std::string::npos) << why;
+    EXPECT_NE(why.find("predicateType \"https://slsa.dev/provenance/v0.2\""), std::string::npos) << why;
+  }
+  for (const char* f : {"neg-empty-subject.dsse.json", "neg-missing-sha256.dsse.json",
+                        "neg-multiple-subjects-none-valid.dsse.json"}) {
+    auto why = check(f, blob, keys);
+    EXPECT_NE(why.find("about another image"), std::string::npos) << f << ": " << why;
+  }
+  EXPECT_NE(
+      check("slsa-provenance.dsse.json", sha256_digest(text(d / "other-blob")), keys).find("about another"),
+      std::string::npos);
+  SignerKeys wrong;
+  wrong.add(*PublicKey::load(dir / "simple-signing" / "wrong-key.pub"));
+  auto why = check("slsa-provenance.dsse.json", blob, wrong);
+  EXPECT_NE(why.find("signed by a policy key"), std::string::npos) << why;
+}
+
+// The vectors hold no SPDX attestation, so this one is built here in the shape `cosign attest --type
+// spdxjson` stores and `cosign verify-attestation --type spdxjson --key` checks: an in-toto Statement
+// v0.1 (fields `_type`, `predicateType`, `subject` [{name, digest{sha256}}], `predicate` = the SPDX
+// document) in a DSSE envelope (payloadType application/vnd.in-toto+json, signatures [{keyid "", sig}],
+// ECDSA P-256 over SHA-256 of the PAE, DER, base64). openssl checks the signature independently.
+TEST(SbomAttestation, CosignShapedSpdxAttestation) {
+  testing::ScratchDir dir;
+  auto key = PrivateKey::generate();
+  ASSERT_TRUE(key);
+  SignerKeys keys;
+  keys.add(key->public_key());
+  const std::string digest = sha256_digest(std::string("image manifest"));
+  const std::string spdx =
+      R"({"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"img","documentNamespace":"https://x/y",)"
+      R"("dataLicense":"CC0-1.0","creationInfo":{"created":"1970-01-01T00:00:00Z","creators":["Tool: t"]},)"
+      R"("packages":[{"SPDXID":"SPDXRef-tor","name":"tor","versionInfo":"0.4.7.16-1","downloadLocation":)"
+      R"("NOASSERTION","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl",)"
+      R"("referenceLocator":"pkg:deb/debian/tor@0.4.7.16-1?arch=amd64&distro=debian-12"}]}]})";
+  auto statement = spdx_statement("registry.lucid.local:5000/lucid/beta", digest, spdx);
+  ASSERT_TRUE(statement) << statement.error().message;
+  EXPECT_TRUE(statement->starts_with(
+      R"({"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[{"name":"registry.lucid.local:5000/lucid/beta","digest":{"sha256":")" +
+      digest.substr(7) + R"("}}],"predicate":{)"))
+      << *statement;
+  EXPECT_EQ(nlohmann::json::parse(*statement)["predicate"], nlohmann::json::parse(spdx));
+  auto envelope = sign_dsse(kInTotoPayloadType, *statement, *key);
+  ASSERT_TRUE(envelope);
+  EXPECT_TRUE(envelope->starts_with(R"({"payloadType":"application/vnd.in-toto+json","payload":")"))
+      << *envelope;
+  EXPECT_NE(envelope->find(R"("signatures":[{"keyid":"","sig":")"), std::string::npos) << *envelope;
+
+  auto ok = verify_sbom_attestations(std::vector<std::string>{*envelope}, digest, keys);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->documents.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(ok->documents[0]), nlohmann::json::parse(spdx));
+
+  if (testing::have_program("openssl")) {
+    auto env = nlohmann::json::parse(*envelope);
+    auto sig = base64_decode(env["signatures"][0]["sig"].get<std::string>());
+    ASSERT_TRUE(sig);
+    testing::write_bytes(dir / "sig.der", *sig);
+    std::string pae = dsse_pae(kInTotoPayloadType, *statement);
+    testing::write_bytes(dir / "pae", std::vector<std::uint8_t>(pae.begin(), pae.end()));
+    std::string pem = key->public_key().pem();
+    testing::write_bytes(dir / "key.pub", std::vector<std::uint8_t>(pem.begin(), pem.end()));
+    auto r = testing::run({"openssl", "dgst", "-sha256", "-verify", (dir / "key.pub").string(), "-signature",
+                           (dir / "sig.der").string(), (dir / "pae").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  } else {
+    std::printf("openssl not on PATH: the independent signature check is skipped\n");
+  }
+
+  // Refusals: another digest, another payload type, a statement edited after signing, v1 statements ok.
+  auto refused = [&](const std::string& env, const std::string& dig, const std::string& want) {
+    auto r = verify_sbom_attestations(std::vector<std::string>{env}, dig, keys);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kAuthentication);
+    EXPECT_NE(r.error().message.find(want), std::string::npos) << r.error().message;
+  };
+  refused(*envelope, sha256_digest(std::string("another image")), "about another image");
+  refused(*sign_dsse("application/json", *statement, *key), digest, "payloadType");
+  auto edited = nlohmann::json::parse(*envelope);
+  std::string changed = *statement;
+  changed.replace(changed.find("0.4.7.16-1"), 10, "0.4.9.99-1");
+  edited["payload"] = base64_encode(bytes(changed));
+  refused(edited.dump(), digest, "none of 1 attestation(s)");
+  refused("not json", digest, "none of 1 attestation(s)");
+  auto v1 = nlohmann::json::parse(*statement);
+  v1["_type"] = "https://in-toto.io/Statement/v1";
+  EXPECT_TRUE(verify_sbom_attestations(
+      std::vector<std::string>{*sign_dsse(kInTotoPayloadType, v1.dump(), *key)}, digest, keys));
+  v1["predicate"] = "a string";
+  refused(*sign_dsse(kInTotoPayloadType, v1.dump(), *key), digest, "no SPDX document");
+  EXPECT_FALSE(spdx_statement("x", "sha256:00", spdx));
+  EXPECT_FALSE(spdx_statement("x", digest, "[1]"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -72,7 +73,90 @@ class SigpipeGuard {
   bool was_pending_ = false;
 };
 
+bool name_matches(std::string_view name, std::string_view pattern) {
+  if (pattern.ends_with('*')) return name.starts_with(pattern.substr(0, pattern.size() - 1));
+  return name == pattern;
+}
+
+// Key material a child must never get, whatever a caller lists (lucid reads these itself).
+constexpr std::string_view kNeverPassed[] = {"AGE_PRIVATE_KEY", "SOPS_AGE_KEY"};
+
+bool never_passed(std::string_view name) {
+  return std::find(std::begin(kNeverPassed), std::end(kNeverPassed), name) != std::end(kNeverPassed);
+}
+
+constexpr std::string_view kDefaultAllowList[] = {
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "XDG_CONFIG_HOME",
+    "XDG_RUNTIME_DIR",
+    // ssh (git's ssh transport): the agent; keys and known_hosts come from HOME.
+    "SSH_AUTH_SOCK",
+    // git: the operator's transport settings (GIT_SSH_COMMAND, GIT_SSL_CAINFO, GIT_CONFIG_*, …);
+    // git_mirror strips the ones that could bypass a SOCKS proxy itself.
+    "GIT_*",
+    // The Docker CLI and Compose: which daemon, TLS to it, CLI config and plugins.
+    "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY",
+    "DOCKER_API_VERSION", "COMPOSE_HTTP_TIMEOUT",
+    // Network settings git and the Docker CLI honour.
+    "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
+    "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"};
+
+// Stops the child's process group after a timeout and reaps the child. SIGTERM first, SIGKILL once
+// the child has exited or `grace` has passed: git removes its lock files (refs, shallow,
+// packed-refs) in a SIGTERM handler, and SIGKILL would leave them in the mirror and fail every
+// later fetch until someone deletes them by hand. SIGCONT wakes a member stopped by SIGTTIN (an
+// ssh prompting on the terminal) so it sees SIGTERM. The SIGKILL then reaches members that ignore
+// SIGTERM or outlive the child (waiting for the group to empty is no option: orphans stay in it as
+// zombies until init reaps them, which some container inits never do). The group id stays valid
+// while any member lives, so it cannot name an unrelated group.
+void stop_group(pid_t pid, std::chrono::milliseconds grace, int& status, bool& reaped) {
+  ::kill(-pid, SIGTERM);
+  ::kill(-pid, SIGCONT);
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (!reaped && std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) reaped = true;
+    if (!reaped) ::usleep(5000);
+  }
+  ::kill(-pid, SIGKILL);
+  while (!reaped) {
+    if (::waitpid(pid, &status, 0) == pid || errno != EINTR) reaped = true;
+  }
+}
+
 }  // namespace
+
+std::span<const std::string_view> default_env_allow_list() {
+  return kDefaultAllowList;
+}
+
+std::vector<std::string> child_environment(const ProcessOptions& options) {
+  std::vector<std::string> out;
+  auto allowed = [&](std::string_view name) {
+    if (never_passed(name)) return false;
+    for (auto p : kDefaultAllowList)
+      if (name_matches(name, p)) return true;
+    for (const auto& p : options.pass_env)
+      if (name_matches(name, p)) return true;
+    return false;
+  };
+  auto overridden = [&](std::string_view name) {
+    return std::any_of(options.set_env.begin(), options.set_env.end(), [&](const std::string& kv) {
+      return std::string_view(kv).substr(0, kv.find('=')) == name;
+    });
+  };
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    std::string_view name = kv.substr(0, eq);
+    if (allowed(name) && !overridden(name)) out.emplace_back(kv);
+  }
+  for (const auto& kv : options.set_env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0 || never_passed(std::string_view(kv).substr(0, eq))) continue;
+    out.push_back(kv);
+  }
+  return out;
+}
 
 std::string first_line(std::string_view text, std::size_t max) {
   while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.remove_prefix(1);
@@ -112,16 +196,24 @@ Result<ProcessResult> run_process(const ProcessOptions& options) {
   sigaddset(&default_set, SIGPIPE);
   posix_spawnattr_setsigmask(&attr, &empty_set);
   posix_spawnattr_setsigdefault(&attr, &default_set);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group (pgid = its pid), so a timeout reaches everything it started.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> args;
   args.reserve(options.argv.size() + 1);
   for (const auto& a : options.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> env_strings = child_environment(options);
+  std::vector<char*> env;
+  env.reserve(env_strings.size() + 1);
+  for (auto& kv : env_strings) env.push_back(kv.data());
+  env.push_back(nullptr);
+  // posix_spawnp searches this process's PATH (the child's is the same or was set by the caller).
   pid_t pid = 0;
   int rc = program.find('/') == std::string::npos
-               ? ::posix_spawnp(&pid, program.c_str(), &actions, &attr, args.data(), environ)
-               : ::posix_spawn(&pid, program.c_str(), &actions, &attr, args.data(), environ);
+               ? ::posix_spawnp(&pid, program.c_str(), &actions, &attr, args.data(), env.data())
+               : ::posix_spawn(&pid, program.c_str(), &actions, &attr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   in_read.reset();
@@ -181,20 +273,22 @@ Result<ProcessResult> run_process(const ProcessOptions& options) {
   }
   // The streams are closed; the child may still run (it closed them early): wait up to the deadline.
   int status = 0;
+  bool reaped = false;
   while (failure.empty()) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (w == pid || (w < 0 && errno != EINTR)) {
+      reaped = true;
+      break;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       failure = fmt::format("{} timed out after {} ms", program, options.timeout.count());
       break;
     }
     ::usleep(2000);
   }
-  if (!failure.empty()) {
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  // The pipes are not read again: a descendant that left the group (setsid) and still holds them
+  // cannot keep us here; they are closed when this function returns.
+  if (!failure.empty()) stop_group(pid, options.kill_grace, status, reaped);
   if (!failure.empty()) return fail(ErrorKind::kIo, failure);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;

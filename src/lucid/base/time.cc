@@ -5,9 +5,12 @@
 namespace lucid {
 
 std::string utc_now_rfc3339() {
-  std::time_t now = std::time(nullptr);
+  return rfc3339(std::time(nullptr));
+}
+
+std::string rfc3339(std::time_t when) {
   std::tm tm{};
-  ::gmtime_r(&now, &tm);
+  ::gmtime_r(&when, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
@@ -33,6 +36,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (unit.empty() || unit == "s") return std::chrono::seconds(n);
   if (unit == "m") return std::chrono::minutes(n);
   if (unit == "h") return std::chrono::hours(n);
+  if (unit == "d" && n <= 1'000'000) return std::chrono::hours(24 * n);  // bounded: ms must not overflow
   return std::nullopt;
 }
 

@@ -8,6 +8,7 @@
 #include "lucid/build/rootfs.h"
 #include "lucid/supply/dpkg_db.h"
 #include "lucid/supply/image_signature.h"
+#include "lucid/supply/oci_manifest.h"
 #include "lucid/supply/oci_registry.h"
 #include "lucid/supply/sbom_attachment.h"
 #include "lucid/supply/signing_key.h"
@@ -102,12 +103,15 @@ Result<BuiltImage> build_one(const BuildOptions& o, const ImageSpec& spec, const
   auto parsed = supply::parse_spdx(sbom->json);
   img.sbom_packages = parsed ? parsed->packages.size() : 0;
   img.unowned_files = sbom->unowned_files;
-  auto attached = supply::attach_sbom(client, repository, img.digest, sbom->json);
-  if (!attached)
-    return fail(attached.error().kind,
-                fmt::format("image {}: sbom: {}", spec.name, attached.error().message));
-  img.sbom_digest = *attached;
-  say(o, fmt::format("[{}] SBOM attached ({} packages)", spec.name, img.sbom_packages));
+  // The SBOM goes out only as an attestation signed with the image key and naming this digest, so
+  // a verifier can tell it belongs to the image (an unsigned SBOM could be swapped by anyone).
+  auto attested = supply::attest_sbom(client, repository, img.digest, contents.image, sbom->json, *key);
+  if (!attested)
+    return fail(attested.error().kind,
+                fmt::format("image {}: sbom: {}", spec.name, attested.error().message));
+  img.sbom_digest = *attested;
+  say(o, fmt::format("[{}] SBOM attested ({} packages, {})", spec.name, img.sbom_packages,
+                     supply::cosign_tag(img.digest, ".att")));
 
   auto sig = supply::sign_image(client, repository, img.digest, contents.image, *key);
   if (!sig) return fail(sig.error().kind, fmt::format("image {}: sign: {}", spec.name, sig.error().message));

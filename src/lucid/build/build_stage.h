@@ -1,6 +1,7 @@
 // `lucidctl build --stage N`: builds a stage's images with the Docker engine (classic builder), pushes
-// them to the registry mirror, reads the manifest digest back from the registry, attaches an SPDX 2.3
-// SBOM, signs (cosign legacy layout), and pins the digests into the config repo's compose file.
+// them to the registry mirror, reads the manifest digest back from the registry, attests an SPDX 2.3
+// SBOM (cosign's signed in-toto `.att` layout), signs (cosign legacy `.sig` layout), and pins the
+// digests into the config repo's compose file.
 #pragma once
 
 #include <filesystem>
@@ -38,7 +39,7 @@ struct BuiltImage {
   std::string image_id;          // local image id
   std::string pushed;            // "127.0.0.1:5000/lucid/beta:0.1.0" ("" when not pushed)
   std::string digest;            // the registry's manifest digest
-  std::string sbom_digest;       // `.sbom` manifest digest
+  std::string sbom_digest;       // `.att` manifest digest (the signed SBOM attestation)
   std::string signature_digest;  // `.sig` manifest digest
   std::size_t files = 0;
   std::size_t sbom_packages = 0;

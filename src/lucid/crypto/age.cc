@@ -1,7 +1,5 @@
 #include "lucid/crypto/age.h"
 
-#include <sodium.h>
-
 #include <optional>
 #include <type_traits>
 #include <variant>
@@ -9,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/random.h"
-#include "lucid/crypto/sodium.h"
+#include "lucid/crypto/constant_time.h"
 
 namespace lucid::crypto {
 namespace {
@@ -112,7 +110,7 @@ Result<AgeOpenedHeader> age_open_header(std::span<const std::uint8_t> binary,
   }
 
   AgeHeaderMac mac = age_header_mac(*file_key, binary.first(parsed->mac_input_size));
-  if (sodium_memcmp(mac.data(), parsed->header.mac.data(), mac.size()) != 0)
+  if (!equal_constant_time(mac, parsed->header.mac))
     return age_fail(AgeFailure::kHmac, "the header MAC does not verify (the header was modified)");
   return AgeOpenedHeader{*file_key, parsed->size};
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/subprocess.h"
+#include "lucid/base/temp_dir.h"
 
 namespace lucid::engine {
 namespace {
@@ -38,11 +39,17 @@ std::string compose_error(const std::string& text) {
 
 Result<ProcessResult> run_compose(const ComposeTool& tool, const std::vector<std::string>& args,
                                   const std::optional<std::string>& stdin_bytes, const ApplyOptions& o) {
+  std::optional<PrivateTempDir> scratch;
+  if (!o.work_dir) {
+    auto made = PrivateTempDir::create("lucid-compose-");
+    if (!made) return std::unexpected(made.error());
+    scratch.emplace(std::move(*made));
+  }
   ProcessOptions p;
   p.argv = tool.argv;
   p.argv.insert(p.argv.end(), args.begin(), args.end());
   p.stdin_bytes = stdin_bytes;
-  p.cwd = o.work_dir;
+  p.cwd = o.work_dir ? *o.work_dir : scratch->path();
   p.timeout = o.timeout;
   return run_process(p);
 }

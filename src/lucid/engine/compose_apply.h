@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,11 @@ Result<ComposeTool> find_compose();
 
 struct ApplyOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-  // Working directory of Compose (it reads `.env` there and resolves relative paths against it).
-  // The rendered document is self-contained, so the default is an empty, read-only place.
-  std::filesystem::path work_dir = "/";
+  // Working directory of Compose: with `-f -` it is the project directory, where Compose reads
+  // `.env` (v1 and v2) and resolves relative paths. The rendered document is self-contained, so by
+  // default each run gets a fresh empty 0700 directory (under $TMPDIR), removed afterwards: no
+  // stray `.env` can be there, nor planted in advance.
+  std::optional<std::filesystem::path> work_dir;
   bool remove_orphans = true;
   std::vector<std::string> extra_args;  // appended after `up -d` (e.g. "--no-color")
 };

@@ -70,6 +70,8 @@ Result<nlohmann::json> DockerClient::call(const std::string& method, const std::
                                           const std::string* body) const {
   auto r = http_request(method, url(path), body, "application/json", options_for(socket_, 60s));
   if (!r) return fail(ErrorKind::kIo, fmt::format("docker engine {}: {}", socket_, r.error().message));
+  // 304 Not Modified: a start of a running container or stop of a stopped one, nothing to do.
+  if (r->status == 304) return nlohmann::json();
   if (r->status == 404)
     return fail(ErrorKind::kNotFound,
                 fmt::format("docker engine: {} {}: {}", method, path, engine_message(r->body)));

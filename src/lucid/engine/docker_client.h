@@ -26,7 +26,8 @@ class DockerClient {
   const std::string& socket_path() const { return socket_; }
 
   // `path` is the API path after the version, e.g. "/containers/json?all=1".
-  // kNotFound on 404, kAlreadyExists on 409, kIo on other non-2xx (message carries the engine's).
+  // kNotFound on 404, kAlreadyExists on 409, kIo on other non-2xx (message carries the engine's);
+  // 304 (start of a running container, stop of a stopped one) is success with a null body.
   Result<nlohmann::json> get_json(const std::string& path) const;
   // POST with an optional JSON body; an empty response body gives null.
   Result<nlohmann::json> post_json(const std::string& path,

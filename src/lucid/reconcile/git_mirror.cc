@@ -1,7 +1,15 @@
 #include "lucid/reconcile/git_mirror.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <system_error>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -52,6 +60,16 @@ Result<std::string> git(const fs::path& mirror, std::vector<std::string> args,
 
 }  // namespace
 
+std::string tracking_ref(const std::string& cluster) {
+  return "refs/lucid/tracked/" + cluster;
+}
+std::string applied_ref(const std::string& cluster) {
+  return "refs/lucid/applied/" + cluster;
+}
+std::string last_good_ref(const std::string& cluster) {
+  return "refs/lucid/last-good/" + cluster;
+}
+
 std::string tracked_ref(const std::string& branch) {
   if (branch.starts_with("refs/")) return branch;
   return "refs/heads/" + branch;
@@ -90,10 +108,49 @@ Result<std::vector<std::string>> proxy_options(const std::string& url, const std
                           url, transport));
 }
 
+namespace {
+
+// An exclusive flock(2) on a file beside the mirror, held for one fetch: git locks each ref it
+// updates, but two fetches into one repository at once can still fail on each other's lock files.
+class MirrorLock {
+ public:
+  static Result<MirrorLock> take(const fs::path& mirror) {
+    std::error_code ec;
+    fs::create_directories(mirror.parent_path(), ec);
+    const std::string file = mirror.string() + ".lock";
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorKind::kIo, fmt::format("{}: {}", file, std::strerror(errno)));
+    while (::flock(fd, LOCK_EX) != 0)
+      if (errno != EINTR) {
+        int e = errno;
+        ::close(fd);
+        return fail(ErrorKind::kIo, fmt::format("{}: lock: {}", file, std::strerror(e)));
+      }
+    return MirrorLock(fd);
+  }
+  MirrorLock(MirrorLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  MirrorLock(const MirrorLock&) = delete;
+  MirrorLock& operator=(const MirrorLock&) = delete;
+  MirrorLock& operator=(MirrorLock&&) = delete;
+  ~MirrorLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit MirrorLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
 Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url, const std::string& ref,
-                                  const std::string& socks_proxy) {
+                                  const std::string& socks_proxy, const std::string& into) {
   auto via = proxy_options(url, socks_proxy);
   if (!via) return std::unexpected(via.error());
+  if (!into.starts_with("refs/lucid/") || into.find_first_of(": ") != std::string::npos)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("invalid tracking ref '{}'", into));
+  auto lock = MirrorLock::take(mirror);
+  if (!lock) return std::unexpected(lock.error());
   if (!fs::exists(mirror / "HEAD")) {
     std::error_code ec;
     fs::create_directories(mirror, ec);
@@ -110,13 +167,47 @@ Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url
     args.insert(args.end(),
                 {"-c", "protocol.allow=never", "-c", "protocol." + transport_of(url) + ".allow=always"});
   args.insert(args.end(), {"-c", "maintenance.auto=false", "-c", "gc.auto=0", "fetch", "-q", "--no-tags",
-                           "--force", "--", url, "+" + ref + ":refs/lucid/tracked"});
+                           "--no-write-fetch-head", "--force", "--", url, "+" + ref + ":" + into});
   if (auto f = git(mirror, args, std::chrono::minutes(5), !socks_proxy.empty()); !f)
     return std::unexpected(with_context(url, f.error()));
-  auto id = git(mirror, {"rev-parse", "--verify", "refs/lucid/tracked^{commit}"});
+  auto id = git(mirror, {"rev-parse", "--verify", into + "^{commit}"});
   if (!id) return std::unexpected(id.error());
   while (!id->empty() && (id->back() == '\n' || id->back() == '\r')) id->pop_back();
   return *id;
+}
+
+Status keep_ref(const fs::path& mirror, const std::string& ref, const std::string& commit) {
+  if (!ref.starts_with("refs/lucid/") || commit.empty() || commit.starts_with("-"))
+    return fail(ErrorKind::kInvalidArgument, fmt::format("invalid ref update '{}' → '{}'", ref, commit));
+  auto r = git(mirror, {"update-ref", ref, commit});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<std::int64_t> commit_time(const fs::path& mirror, const std::string& commit) {
+  if (commit.starts_with("-")) return fail(ErrorKind::kInvalidArgument, "invalid commit '" + commit + "'");
+  auto out = git(mirror, {"show", "-s", "--format=%ct", commit + "^{commit}"});
+  if (!out) return std::unexpected(out.error());
+  std::int64_t t = 0;
+  const char* end = out->data() + out->size();
+  while (end > out->data() && (end[-1] == '\n' || end[-1] == '\r')) --end;
+  auto [p, ec] = std::from_chars(out->data(), end, t);
+  if (ec != std::errc() || p != end || p == out->data())
+    return fail(ErrorKind::kIo, fmt::format("git show {}: unexpected committer time '{}'", commit, *out));
+  return t;
+}
+
+Result<bool> descends_from(const fs::path& mirror, const std::string& descendant,
+                           const std::string& ancestor) {
+  if (descendant.starts_with("-") || ancestor.starts_with("-"))
+    return fail(ErrorKind::kInvalidArgument, "invalid commit id");
+  ProcessOptions o;
+  o.argv = {"git", "--git-dir=" + mirror.string(), "merge-base", "--is-ancestor", ancestor, descendant};
+  auto r = run_process(o);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_code == 0) return true;
+  if (r->exit_code == 1) return false;  // git's answer "no"; other codes are errors
+  return fail(ErrorKind::kIo, fmt::format("git merge-base --is-ancestor: {}", first_line(r->err)));
 }
 
 Status export_commit(const fs::path& mirror, const std::string& commit, const fs::path& dir) {

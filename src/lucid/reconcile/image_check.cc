@@ -1,5 +1,7 @@
 #include "lucid/reconcile/image_check.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "lucid/supply/verify_images.h"
@@ -13,6 +15,7 @@ ImageCheck registry_image_check(std::string registry_url) {
     if (!policy) return std::vector<std::string>{"image policy: " + policy.error().message};
     supply::RegistryClient client(url);
     std::vector<std::string> refusals;
+    std::optional<std::string> no_verdict;  // the first image the mirror could not answer for
     if (!plan.document.contains("services")) return refusals;
     for (const auto& [service, svc] : plan.document["services"].items()) {
       if (!svc.contains("image") || !svc["image"].is_string()) {
@@ -21,10 +24,13 @@ ImageCheck registry_image_check(std::string registry_url) {
       }
       auto verdict = supply::verify_image(client, *policy, service, svc["image"].get<std::string>());
       for (const auto& f : verdict.findings) {
-        if (f.unreachable) return fail(ErrorKind::kIo, f.message);
-        if (f.level == supply::ImageFinding::Level::kError) refusals.push_back(f.message);
+        if (f.unreachable && !no_verdict) no_verdict = f.message;
+        if (!f.unreachable && f.level == supply::ImageFinding::Level::kError) refusals.push_back(f.message);
       }
     }
+    // A policy verdict on any image refuses the commit, whatever the mirror could not answer for the
+    // others; only when there is none is a mirror fault the outcome (no verdict: not marked bad).
+    if (refusals.empty() && no_verdict) return fail(ErrorKind::kIo, *no_verdict);
     return refusals;
   };
 }

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/time.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
+#include "lucid/reconcile/git_mirror.h"
 
 namespace lucid::reconcile {
 
@@ -16,6 +18,7 @@ void Metrics::record(const WatchEvent& event) {
   if (outcome == "rolled-back" || outcome == "repaired") ++rollbacks_;
   if (outcome == "corrected") ++drift_corrections_;
   budget_spent_ = event.budget_spent;
+  if (event.pass && event.pass->commit_time != 0) newest_commit_time_ = event.pass->commit_time;
   if (healthy_outcome(outcome))
     last_success_ =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -47,11 +50,22 @@ std::string Metrics::prometheus(const std::string& cluster) const {
       "spent.\n";
   out += "# TYPE lucid_restart_budget_spent gauge\n";
   out += fmt::format("lucid_restart_budget_spent{{{}}} {}\n", c, budget_spent_ ? 1 : 0);
+  if (newest_commit_time_ != 0) {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    out +=
+        "# HELP lucid_newest_commit_age_seconds Age (committer time) of the newest commit fetched; grows "
+        "while "
+        "the remote is frozen or unreachable.\n";
+    out += "# TYPE lucid_newest_commit_age_seconds gauge\n";
+    out += fmt::format("lucid_newest_commit_age_seconds{{{}}} {}\n", c, now.count() - newest_commit_time_);
+  }
   return out;
 }
 
 Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
-                                           const std::string& cluster, int attempts) {
+                                           const std::string& cluster, int attempts,
+                                           const std::filesystem::path& mirror) {
   auto rec = store.cluster(cluster);
   if (!rec) return std::unexpected(rec.error());
   auto tried = store.attempts(cluster, attempts);
@@ -61,6 +75,13 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
   nlohmann::ordered_json j;
   j["cluster"] = cluster;
   j["desired"] = rec->desired;
+  if (!mirror.empty() && !rec->desired.empty())
+    if (auto t = commit_time(mirror, rec->desired); t) {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch());
+      j["desired_committed"] = rfc3339(static_cast<std::time_t>(*t));
+      j["desired_age_seconds"] = now.count() - *t;
+    }
   j["applied"] = rec->applied;
   j["last_good"] = rec->last_good;
   j["bad_commits"] = *bad;
@@ -98,8 +119,9 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
 }
 
 http::Handler status_handler(const Metrics& metrics, const StateStore& store,
-                             const engine::DockerClient& docker, const std::string& cluster) {
-  return [&metrics, &store, &docker, cluster](const http::Request& req) {
+                             const engine::DockerClient& docker, const std::string& cluster,
+                             std::filesystem::path mirror) {
+  return [&metrics, &store, &docker, cluster, mirror = std::move(mirror)](const http::Request& req) {
     http::Response r;
     if (req.method != "GET") return http::Response{405, "text/plain", "only GET\n"};
     std::string path = req.target.substr(0, req.target.find('?'));
@@ -107,7 +129,7 @@ http::Handler status_handler(const Metrics& metrics, const StateStore& store,
       r.content_type = "text/plain; version=0.0.4";
       r.body = metrics.prometheus(cluster);
     } else if (path == "/status") {
-      auto j = status_json(store, docker, cluster);
+      auto j = status_json(store, docker, cluster, 10, mirror);
       if (!j) return http::Response{500, "text/plain", j.error().message + "\n"};
       r.body = j->dump() + "\n";
     } else {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -25,7 +26,7 @@ class Metrics {
   void record(const WatchEvent& event);
   // lucid_reconcile_duration_seconds (summary: _sum, _count), lucid_reconcile_total{outcome},
   // lucid_drift_corrections_total, lucid_last_success_timestamp_seconds, lucid_rollbacks_total,
-  // lucid_restart_budget_spent.
+  // lucid_restart_budget_spent, lucid_newest_commit_age_seconds.
   std::string prometheus(const std::string& cluster) const;
 
  private:
@@ -37,16 +38,20 @@ class Metrics {
   std::uint64_t rollbacks_ = 0;
   double last_success_ = 0;  // Unix seconds
   bool budget_spent_ = false;
+  std::int64_t newest_commit_time_ = 0;  // committer time of the newest commit fetched (0: none yet)
 };
 
 // desired/applied/last-good, bad commits, per-service state and health (from the engine, when it
 // answers), the newest `attempts` attempts and drift corrections: what `lucidctl status --json` and
-// /status print.
+// /status print. With the reconciler's `mirror` (<state-dir>/mirror.git), also the committer time and
+// age of the desired commit (how old the newest fetched commit is: a frozen remote shows here).
 Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
-                                           const std::string& cluster, int attempts = 10);
+                                           const std::string& cluster, int attempts = 10,
+                                           const std::filesystem::path& mirror = {});
 
 // GET /metrics and GET /status; 404 otherwise, 405 for other methods.
 http::Handler status_handler(const Metrics& metrics, const StateStore& store,
-                             const engine::DockerClient& docker, const std::string& cluster);
+                             const engine::DockerClient& docker, const std::string& cluster,
+                             std::filesystem::path mirror = {});
 
 }  // namespace lucid::reconcile

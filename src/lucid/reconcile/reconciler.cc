@@ -1,7 +1,9 @@
 #include "lucid/reconcile/reconciler.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -9,7 +11,11 @@
 #include "lucid/engine/containers.h"
 #include "lucid/engine/drift.h"
 #include "lucid/engine/labels.h"
+#include "lucid/engine/start_existing.h"
+#include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
+#include "lucid/yaml/loader.h"
+#include "lucid/yaml/scalar.h"
 
 namespace lucid::reconcile {
 
@@ -110,9 +116,11 @@ class Pass {
       : c_(c), verifier_(v), store_(s), docker_(d), options_(o) {}
 
   Result<PassReport> run() {
-    auto commit = fetch_tracked(mirror_of(c_), c_.repo_url, tracked_ref(c_.branch), c_.socks_proxy);
-    if (!commit) return std::unexpected(commit.error());
+    auto commit = fetch_tracked(mirror_of(c_), c_.repo_url, tracked_ref(c_.branch), c_.socks_proxy,
+                                tracking_ref(c_.cluster));
+    if (!commit) return keep_running_offline(commit.error());
     report_.commit = *commit;
+    if (auto t = commit_time(mirror_of(c_), *commit); t) report_.commit_time = *t;
     if (auto s = store_.set_desired(c_.cluster, *commit); !s) return std::unexpected(s.error());
     if (c_.retry && *c_.retry == *commit)
       if (auto s = store_.clear_bad(c_.cluster, *commit); !s) return std::unexpected(s.error());
@@ -126,10 +134,29 @@ class Pass {
     if (*commit == rec_.applied && rec_.applied == rec_.last_good) {
       auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
       if (!same) return std::unexpected(same.error());
-      if (*same) return outcome("unchanged", {});
+      if (*same) return outcome("unchanged", stale_reasons());
       return options_.hold.empty() ? correct_drift(*commit) : hold_drift(*commit);
     }
-    return deploy(*commit);
+    // A new commit: it must be fresh and descend from what the site already trusts.
+    if (auto stale = stale_reasons(); !stale.empty()) return refuse_unmarked(*commit, std::move(stale));
+    std::vector<std::string> allowed;
+    if (!rec_.last_good.empty() && *commit != rec_.last_good) {
+      auto descends = descends_from(mirror_of(c_), *commit, rec_.last_good);
+      if (!descends) return std::unexpected(descends.error());
+      if (!*descends) {
+        if (c_.allow_rewind != *commit)
+          return refuse_unmarked(
+              *commit, {fmt::format("not-descendant: {} does not descend from the last-good commit {} (the "
+                                    "remote was rewound or replaced); nothing applied. To accept it: "
+                                    "lucidctl reconcile --allow-rewind {}",
+                                    commit->substr(0, 12), rec_.last_good.substr(0, 12), *commit)});
+        allowed.push_back(
+            fmt::format("rewind: {} does not descend from the last-good commit {}; allowed "
+                        "by --allow-rewind (operator {}, pid {})",
+                        commit->substr(0, 12), rec_.last_good.substr(0, 12), operator_name(), ::getpid()));
+      }
+    }
+    return deploy(*commit, std::move(allowed));
   }
 
  private:
@@ -137,6 +164,88 @@ class Pass {
     report_.outcome = std::move(what);
     report_.reasons = std::move(reasons);
     return report_;
+  }
+
+  // The fetched commit is older than --max-commit-age: the remote may be frozen (or replayed).
+  std::vector<std::string> stale_reasons() const {
+    if (!c_.max_commit_age || report_.commit_time == 0) return {};
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    const auto age = now - report_.commit_time;
+    if (age <= c_.max_commit_age->count()) return {};
+    return {
+        fmt::format("stale: the newest commit {} was committed {} s ago, more than --max-commit-age {} s "
+                    "(is the remote frozen?)",
+                    report_.commit.substr(0, 12), age, c_.max_commit_age->count())};
+  }
+
+  // Who passed an override, for the record: the login name of the process's user.
+  static std::string operator_name() {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_name != nullptr)
+      return fmt::format("{} (uid {})", pw->pw_name, ::getuid());
+    return fmt::format("uid {}", ::getuid());
+  }
+
+  // A refusal the operator can lift with a flag (stale, not-descendant, empty plan): the commit is
+  // not marked bad, and the refusal is recorded once, not at every pass while it lasts.
+  Result<PassReport> refuse_unmarked(const std::string& commit, std::vector<std::string> reasons) {
+    auto last = store_.attempts(c_.cluster, 1);
+    if (!last) return std::unexpected(last.error());
+    bool recorded = !last->empty() && last->front().commit == commit && last->front().outcome == "refused" &&
+                    last->front().reasons == reasons;
+    if (!recorded) {
+      auto id = store_.begin_attempt(c_.cluster, commit, "deploy");
+      if (!id) return std::unexpected(id.error());
+      if (auto s = store_.finish_attempt(*id, "refused", reasons); !s) return std::unexpected(s.error());
+    }
+    return outcome("refused", std::move(reasons));
+  }
+
+  // The remote cannot be fetched: the site keeps running its last-good commit, and drift of it is
+  // still corrected from the local mirror (verified when it was promoted). Without a last-good
+  // commit there is nothing to keep, and the fetch error is the pass's error.
+  Result<PassReport> keep_running_offline(const Error& fetch_error) {
+    auto rec = store_.cluster(c_.cluster);
+    if (!rec) return std::unexpected(rec.error());
+    rec_ = std::move(*rec);
+    if (rec_.last_good.empty() || rec_.applied != rec_.last_good) return std::unexpected(fetch_error);
+    report_.commit = rec_.last_good;
+    report_.fetch_error = fetch_error.message;
+    if (auto t = commit_time(mirror_of(c_), rec_.last_good); t) report_.commit_time = *t;
+    const std::string why =
+        fmt::format("fetch: {} (the last-good commit {} keeps running from the local mirror)",
+                    fetch_error.message, rec_.last_good.substr(0, 12));
+    auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
+    if (!same) return std::unexpected(same.error());
+    if (*same) return outcome("unreachable", {why});
+    auto r = options_.hold.empty() ? correct_drift(rec_.last_good) : hold_drift(rec_.last_good);
+    if (r) r->reasons.insert(r->reasons.begin(), why);
+    return r;
+  }
+
+  // The policies that vouch for a new commit: the last-good commit's (checked out into `scratch`),
+  // else the operator's files.
+  Result<TrustedPolicies> trusted_policies(const fs::path& scratch_dir) const {
+    if (rec_.last_good.empty()) {
+      TrustedPolicies t;
+      t.signers_dir = c_.image_signers;
+      t.privileged = c_.privileged_policy;
+      t.source = "the operator's files (--image-signers, --privileged-policy)";
+      return t;
+    }
+    if (auto s = export_commit(mirror_of(c_), rec_.last_good, scratch_dir); !s)
+      return std::unexpected(s.error());
+    return policies_of_checkout(scratch_dir, "the last-good commit " + rec_.last_good.substr(0, 12));
+  }
+
+  // Records the commits a rollback may need as refs of the mirror, so `git gc` keeps them.
+  Status keep_refs(const std::string& applied, const std::string& last_good) {
+    if (!applied.empty())
+      if (auto s = keep_ref(mirror_of(c_), applied_ref(c_.cluster), applied); !s) return s;
+    if (!last_good.empty())
+      if (auto s = keep_ref(mirror_of(c_), last_good_ref(c_.cluster), last_good); !s) return s;
+    return {};
   }
 
   fs::path scratch(const std::string& commit) const {
@@ -151,22 +260,83 @@ class Pass {
     return out;
   }
 
+  struct DirectStart {
+    bool started = false;               // the existing containers were started (and health awaited)
+    std::string what;                   // started: what was done; else why Compose is needed
+    std::vector<std::string> problems;  // started: why the plan is not healthy (empty: healthy)
+  };
+
+  // Drift whose containers all exist with the applied plan's config hashes (the watch's drift and
+  // a fresh snapshot; engine::plan_start) is corrected by starting them through the Engine API,
+  // dependencies first, then the plan's health is awaited: no render, no Compose (which takes 5-15 s
+  // on a loaded machine even when it changes nothing). Anything else, or a start the engine
+  // refuses, is left to Compose (`started` false).
+  Result<DirectStart> start_directly() {
+    DirectStart out;
+    if (c_.drift_via_compose) {
+      out.what = "--drift-via-compose";
+      return out;
+    }
+    const std::string project = engine::project_name(c_.cluster);
+    auto observed = engine::list_project_summary(docker_, project);
+    if (!observed) return std::unexpected(observed.error());
+    // depends_on from the plan as stored when it was applied (secret references left as text).
+    auto doc = yaml::parse(rec_.applied_plan, "the stored applied plan");
+    if (!doc) {
+      out.what = doc.error().message;
+      return out;
+    }
+    auto json = yaml::to_json(*doc);
+    if (!json) {
+      out.what = json.error().message;
+      return out;
+    }
+    auto decision = engine::plan_start({rec_.applied_hashes, options_.known_ids}, *observed,
+                                       options_.drift_seen, engine::depends_on_of(*json));
+    if (!decision.direct()) {
+      out.what = decision.compose_because;
+      return out;
+    }
+    auto started = engine::start_existing(docker_, project, decision.steps, c_.health);
+    if (!started) {
+      out.what = "the direct start failed: " + started.error().message;
+      return out;
+    }
+    out.started = true;
+    for (const auto& done : started->done) out.what += (out.what.empty() ? "" : ", ") + done;
+    if (out.what.empty()) out.what = "nothing left to start";
+    std::vector<std::string> services;
+    for (const auto& [service, hash] : rec_.applied_hashes) services.push_back(service);
+    auto report = engine::wait_healthy(docker_, project, services, c_.health);
+    if (!report) return std::unexpected(report.error());
+    report_.health = report->services;
+    if (!report->ok) out.problems = unhealthy_reasons(*report);
+    return out;
+  }
+
   // Re-applies the running (last-good) commit: verified when it was promoted, so not again. A
-  // failure is not the commit's fault (it was healthy here): no rollback, no bad mark.
+  // failure is not the commit's fault (it was healthy here): no rollback, no bad mark. Drift that
+  // starting the existing containers puts right is corrected that way (start_directly).
   Result<PassReport> correct_drift(const std::string& commit) {
     auto id = store_.begin_attempt(c_.cluster, commit, "drift");
     if (!id) return std::unexpected(id.error());
     std::vector<std::string> why = drift_reasons();
-    Checkout dir(scratch(commit));
-    if (auto s = export_commit(mirror_of(c_), commit, dir.path()); !s) return std::unexpected(s.error());
-    auto r = render_commit(c_, dir.path());
-    std::vector<std::string> problems;
-    if (!r) {
-      problems.push_back("render: " + r.error().message);
-    } else {
-      auto reasons = apply_and_wait(c_, docker_, r->applied, report_.health);
-      if (!reasons) return std::unexpected(reasons.error());
-      problems = std::move(*reasons);
+    auto direct = start_directly();
+    if (!direct) return std::unexpected(direct.error());
+    why.push_back(direct->started ? "drift: started directly (" + direct->what + ")"
+                                  : "drift: via compose (" + direct->what + ")");
+    std::vector<std::string> problems = std::move(direct->problems);
+    if (!direct->started) {
+      Checkout dir(scratch(commit));
+      if (auto s = export_commit(mirror_of(c_), commit, dir.path()); !s) return std::unexpected(s.error());
+      auto r = render_commit(c_, dir.path());
+      if (!r) {
+        problems.push_back("render: " + r.error().message);
+      } else {
+        auto reasons = apply_and_wait(c_, docker_, r->applied, report_.health);
+        if (!reasons) return std::unexpected(reasons.error());
+        problems = std::move(*reasons);
+      }
     }
     std::string what = problems.empty() ? "corrected" : "failed";
     why.insert(why.end(), problems.begin(), problems.end());
@@ -215,11 +385,13 @@ class Pass {
     if (!reasons) return std::unexpected(reasons.error());
     if (auto s = store_.set_applied(c_.cluster, rec_.last_good, r->stored, r->applied.service_hashes); !s)
       return std::unexpected(s.error());
+    if (auto s = keep_refs(rec_.last_good, {}); !s) return std::unexpected(s.error());
     for (auto& x : *reasons) x = "rollback: " + x;
     return reasons;
   }
 
-  Result<PassReport> deploy(const std::string& commit) {
+  // `allowed`: the overrides that let this commit through (recorded with the attempt).
+  Result<PassReport> deploy(const std::string& commit, std::vector<std::string> allowed) {
     auto id = store_.begin_attempt(c_.cluster, commit, "deploy");
     if (!id) return std::unexpected(id.error());
     auto finish = [&](std::string what, std::vector<std::string> reasons, bool mark) -> Result<PassReport> {
@@ -239,8 +411,30 @@ class Pass {
 
     Checkout dir(scratch(commit));
     if (auto s = export_commit(mirror_of(c_), commit, dir.path()); !s) return std::unexpected(s.error());
+    // What vouches for this commit's images and privileges is what the site trusted before it.
+    Checkout trusted_dir(scratch(rec_.last_good.empty() ? commit : rec_.last_good).string() + "-trusted");
+    auto trusted = trusted_policies(trusted_dir.path());
+    if (!trusted) return std::unexpected(trusted.error());
+    if (verifier_.checks_images() && !trusted->signers_dir)
+      return finish("failed",
+                    {fmt::format("no trusted image signers in {}: before the first promotion give the "
+                                 "operator's copy of policies/signers/ with --image-signers DIR",
+                                 trusted->source)},
+                    false);
+    if (auto s = overlay_trusted_policies(dir.path(), *trusted); !s) return std::unexpected(s.error());
+    if (auto lint = lint_gate(dir.path(), verifier_.checks_images()); !lint.empty())
+      return finish("refused", std::move(lint), true);
     auto r = render_commit(c_, dir.path());
     if (!r) return finish("refused", {"render: " + r.error().message}, true);
+    if (empty_plan(r->applied) && !c_.allow_empty)
+      return finish("refused",
+                    {fmt::format("empty plan: cluster {} would run no service, and applying it removes every "
+                                 "container; --allow-empty to accept it",
+                                 c_.cluster)},
+                    false);
+    if (verifier_.checks_images())
+      if (auto foreign = foreign_images(r->applied, c_.canonical_registry); !foreign.empty())
+        return finish("refused", std::move(foreign), true);
     auto images = verifier_.check_plan(dir.path(), c_.cluster, r->applied);
     if (!images) return finish("failed", {"verify images: " + images.error().message}, false);
     if (!images->empty()) return finish("refused", *images, true);
@@ -252,13 +446,16 @@ class Pass {
         if (auto a = store_.set_applied(c_.cluster, commit, r->stored, r->applied.service_hashes); !a)
           return a;
         if (auto g = store_.set_last_good(c_.cluster, commit, r->stored); !g) return g;
-        return store_.finish_attempt(*id, "promoted", {});
+        return store_.finish_attempt(*id, "promoted", allowed);
       });
       if (!s) return std::unexpected(s.error());
-      return outcome("promoted", {});
+      if (auto k = keep_refs(commit, commit); !k) return std::unexpected(k.error());
+      return outcome("promoted", std::move(allowed));
     }
     if (auto s = store_.set_applied(c_.cluster, commit, r->stored, r->applied.service_hashes); !s)
       return std::unexpected(s.error());
+    if (auto k = keep_refs(commit, {}); !k) return std::unexpected(k.error());
+    reasons->insert(reasons->begin(), allowed.begin(), allowed.end());
     if (rec_.last_good.empty()) return finish("failed", *reasons, true);
     auto back = restore_last_good();
     if (!back) return std::unexpected(back.error());

@@ -5,16 +5,20 @@
 // is already applied and the containers carry the plan's config hashes, nothing is touched.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "lucid/base/result.h"
 #include "lucid/engine/compose_apply.h"
 #include "lucid/engine/docker_client.h"
+#include "lucid/engine/drift.h"
 #include "lucid/engine/health.h"
 #include "lucid/reconcile/plan_verifier.h"
 #include "lucid/reconcile/state_store.h"
@@ -35,32 +39,57 @@ struct ReconcileConfig {
   std::string canonical_registry = "registry.lucid.local:5000";
   engine::ApplyOptions apply;
   engine::HealthOptions health;
+  // Correct every drift with Compose, never by starting the existing containers directly (the
+  // benchmark's peer: `lucidctl reconcile --drift-via-compose`, a hidden option).
+  bool drift_via_compose = false;
   // Makes the resolver for secret references of a checked-out commit (its secrets/ directory).
   // Unset: a plan that references secrets is refused (never applied with the reference text).
   std::function<std::unique_ptr<render::SecretResolver>(const std::filesystem::path& checkout)> resolver;
+
+  // Trust (issue 12; docs/operations.md "What a commit may not decide for itself").
+  // A fetched commit must descend from the last-good one; this one may replace it all the same.
+  std::optional<std::string> allow_rewind;
+  // A new commit whose committer time is older than this is refused as stale (unset: no limit).
+  std::optional<std::chrono::seconds> max_commit_age;
+  // Apply a plan without services (it removes every container of the cluster).
+  bool allow_empty = false;
+  // Image signer keys and privileged policy until the cluster has a last-good commit (from then on,
+  // those of the last-good commit): the operator's copies of policies/signers/ and privileged.yaml.
+  std::optional<std::filesystem::path> image_signers;
+  std::optional<std::filesystem::path> privileged_policy;
 };
 
 // What the watch loop hands one pass.
 struct PassOptions {
   // The drift that triggered the pass ("web: stopped"); recorded with the attempt.
   std::vector<std::string> drift;
+  // The same drift as the engine reported it, and the ids of the containers the last apply left
+  // (both from the watch; empty for a pass it did not start). With them a correction can start the
+  // existing containers directly instead of running Compose (engine/start_existing.h).
+  std::vector<engine::Drift> drift_seen;
+  std::set<std::string> known_ids;
   // Non-empty: the restart budget is spent, so drift of the running commit is left in place (the
   // pass records `hold` as the reason); a newer commit still deploys.
   std::string hold;
 };
 
 struct PassReport {
-  std::string commit;  // fetched from the tracked ref
+  std::string commit;            // fetched from the tracked ref (the last-good one when the fetch failed)
+  std::int64_t commit_time = 0;  // its committer time (Unix seconds; 0 unknown)
+  std::string fetch_error;       // the remote could not be fetched: the pass kept the last-good commit
   // "unchanged", "promoted", "corrected" (drift of the last-good commit re-applied), "held" (drift
   // left by the restart budget), "rolled-back", "refused", "failed", "skipped-bad", "repaired" (the
-  // last-good commit restored while the newest is marked bad)
+  // last-good commit restored while the newest is marked bad), "unreachable" (the fetch failed; the
+  // last-good commit runs unchanged from the local mirror)
   std::string outcome;
   std::vector<std::string> reasons;
   std::vector<engine::ServiceHealth> health;  // of the last wait, when there was one
 };
 
-// Runs one pass. Errors are for what prevents any decision (fetch failed, store unwritable, engine
-// unreachable); refusals, failed applies and rollbacks are outcomes, recorded in `store`.
+// Runs one pass. Errors are for what prevents any decision (fetch failed before anything was
+// promoted, store unwritable, engine unreachable); refusals, failed applies and rollbacks are
+// outcomes, recorded in `store`. While the remote cannot be fetched, drift of the last-good commit
+// is still corrected from the local mirror.
 // A drift repair re-applies the last-good commit as verified when it was promoted; when it does not
 // become healthy the pass fails (backed off by the watch loop) without marking the commit bad.
 Result<PassReport> reconcile_once(const ReconcileConfig& config, const PlanVerifier& verifier,

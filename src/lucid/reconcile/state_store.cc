@@ -1,12 +1,18 @@
 #include "lucid/reconcile/state_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lucid/base/files.h"
 #include "lucid/base/time.h"
 
 namespace lucid::reconcile {
@@ -112,7 +118,41 @@ std::vector<std::string> parse_reasons(const std::string& text) {
 
 }  // namespace
 
+// The state dir holds the mirror, plans (secret references, commit history) and the store: 0700,
+// state.db and its WAL/SHM 0600. New ones are created so; existing ones are tightened.
 Result<StateStore> StateStore::open(const std::filesystem::path& file) {
+  // Tightens `path` to `mode` when group or others have any access.
+  auto restrict_mode = [](const std::filesystem::path& path, mode_t mode, const char* what) -> Status {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return {};
+      return fail(ErrorKind::kIo, fmt::format("{}: {}", path.string(), errno_text(errno)));
+    }
+    if ((st.st_mode & 077) == 0) return {};
+    if (::chmod(path.c_str(), mode) != 0)
+      return fail(ErrorKind::kIo,
+                  fmt::format("{}: {} is mode {:o} and cannot be restricted to {:o}: {} (chmod it, or run as "
+                              "its owner)",
+                              path.string(), what, st.st_mode & 07777, mode, errno_text(errno)));
+    return {};
+  };
+  if (file.has_parent_path()) {
+    const std::filesystem::path dir = file.parent_path();
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail(ErrorKind::kIo,
+                  fmt::format("{}: cannot create the state directory: {}", dir.string(), errno_text(errno)));
+    if (auto s = restrict_mode(dir, 0700, "the state directory"); !s) return std::unexpected(s.error());
+  }
+  // SQLite creates the database 0644 (less the umask) and gives the -wal/-shm files the database's
+  // mode: create it 0600 first.
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return fail(ErrorKind::kIo,
+                fmt::format("{}: cannot open state store: {}", file.string(), errno_text(errno)));
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    if (auto s = restrict_mode(file.string() + suffix, 0600, "the state store"); !s)
+      return std::unexpected(s.error());
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(file.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);

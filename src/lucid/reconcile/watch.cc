@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -64,11 +65,14 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
   constexpr Clock::time_point kNone = Clock::time_point::min();
   Clock::time_point episode_start = kNone;
   RestartBudget budget(options);
+  std::set<std::string> known_ids;  // of the containers the last pass left, while drift is watched
   while (!stop()) {
     WatchEvent ev;
     const auto started = Clock::now();
     PassOptions po;
     for (const auto& d : drift) po.drift.push_back(describe(d));
+    po.drift_seen = drift;
+    po.known_ids = std::exchange(known_ids, {});
     ev.budget_spent = budget.spent(started);
     if (ev.budget_spent) po.hold = budget.why();
     auto r = reconcile_once(c, verifier, store, docker, po);
@@ -108,6 +112,7 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     auto observed = engine::list_project(docker, project);
     engine::DesiredState desired{rec->applied_hashes,
                                  observed ? engine::container_ids(*observed) : std::set<std::string>{}};
+    known_ids = desired.known_ids;
     std::mutex mu;
     auto on_drift = [&](const std::vector<engine::Drift>& batch) {
       std::lock_guard lock(mu);

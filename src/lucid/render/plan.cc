@@ -79,6 +79,50 @@ Status finish_plan(Plan& plan) {
   return {};
 }
 
+namespace {
+
+// Whether any string (key or value) below `value` contains `needle`.
+bool mentions(const nlohmann::json& value, const std::string& needle) {
+  if (value.is_string()) return value.get_ref<const std::string&>().find(needle) != std::string::npos;
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      if (it.key().find(needle) != std::string::npos || mentions(it.value(), needle)) return true;
+    return false;
+  }
+  if (value.is_array())
+    for (const auto& item : value)
+      if (mentions(item, needle)) return true;
+  return false;
+}
+
+}  // namespace
+
+Status hash_without_secret_values(Plan& plan, const nlohmann::json& unresolved_document,
+                                  const std::map<std::string, std::string>& secret_file_digests) {
+  const nlohmann::json& services = unresolved_document.value("services", nlohmann::json::object());
+  for (auto& [service, hash] : plan.service_hashes) {
+    if (!services.contains(service))
+      return fail(ErrorKind::kInternal,
+                  fmt::format("service {} is missing from the plan rendered without secrets", service));
+    const nlohmann::json& unresolved = services.at(service);
+    nlohmann::json files = nlohmann::json::object();
+    for (const auto& use : plan.secrets) {
+      if (!mentions(unresolved, use.ref.text())) continue;
+      auto digest = secret_file_digests.find(use.ref.file);
+      files[use.ref.file] = digest == secret_file_digests.end() ? "unreadable" : digest->second;
+    }
+    if (files.empty()) {
+      hash = config_hash(unresolved);
+      continue;
+    }
+    auto c = hash_input(nlohmann::json{{"service", unresolved}, {"secret_files", files}});
+    if (!c) return std::unexpected(c.error());
+    hash = blake3_hex(*c);
+  }
+  plan.apply_yaml = labeled_yaml(plan.document, plan.service_hashes, {}, {});
+  return {};
+}
+
 void rehome_images(Plan& plan, std::string_view from_registry, std::string_view to_registry) {
   plan.apply_yaml = labeled_yaml(plan.document, plan.service_hashes, from_registry, to_registry);
 }

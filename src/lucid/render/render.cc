@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/hex.h"
+#include "lucid/crypto/blake3.h"
 #include "lucid/fleet/env_file.h"
 #include "lucid/render/normalize.h"
 #include "lucid/yaml/loader.h"
@@ -303,6 +305,25 @@ Status add_secrets(Environment& env, SecretResolver& secrets, std::vector<Secret
   return {};
 }
 
+// A plan that uses secrets gets config hashes computed without their values (plan.h
+// hash_without_secret_values): when any reference was resolved, `doc` is rendered once more from
+// `plain`, the context before resolution, so the references stay text.
+Status hash_secrets_unresolved(Plan& plan, json doc, const fs::path& compose_file, Context plain,
+                               const RenderOptions& opt) {
+  std::map<std::string, std::string> digests;
+  for (const auto& use : plan.secrets) {
+    if (opt.secrets_dir.empty() || digests.contains(use.ref.file)) continue;
+    auto bytes = read_file(opt.secrets_dir / use.ref.file);
+    if (bytes) digests[use.ref.file] = to_hex(crypto::blake3(*bytes));
+  }
+  bool resolved =
+      std::any_of(plan.secrets.begin(), plan.secrets.end(), [](const auto& u) { return u.resolved; });
+  if (!resolved) return hash_without_secret_values(plan, plan.document, digests);
+  auto unresolved = render_document(std::move(doc), compose_file, plain, opt);
+  if (!unresolved) return std::unexpected(unresolved.error());
+  return hash_without_secret_values(plan, unresolved->document, digests);
+}
+
 }  // namespace
 
 Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets) {
@@ -320,12 +341,18 @@ Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets) 
       if (v) ctx.env[k] = *v;
   }
   for (const auto& [k, v] : options.process_env) ctx.env[k] = v;
+  const Context plain = ctx;
   std::vector<SecretUse> uses;
   if (auto s = add_secrets(ctx.env, secrets, uses); !s) return std::unexpected(s.error());
   auto doc = load_compose_json(file);
   if (!doc) return std::unexpected(doc.error());
+  const json original = uses.empty() ? json() : *doc;
   auto plan = render_document(std::move(*doc), file, ctx, options);
-  if (plan) plan->secrets = std::move(uses);
+  if (!plan) return plan;
+  plan->secrets = std::move(uses);
+  if (!plan->secrets.empty())
+    if (auto s = hash_secrets_unresolved(*plan, original, file, plain, options); !s)
+      return std::unexpected(s.error());
   return plan;
 }
 
@@ -359,13 +386,20 @@ Result<Plan> render_cluster(const fs::path& repo, const std::string& cluster_id,
       start = c + 1;
     }
   }
+  opt.secrets_dir = repo / "secrets";
+  const Context plain = ctx;
   std::vector<SecretUse> uses;
   if (auto s = add_secrets(ctx.env, secrets, uses); !s) return std::unexpected(s.error());
   fs::path file = fs::absolute(opt.compose_file).lexically_normal();
   auto doc = load_compose_json(file);
   if (!doc) return std::unexpected(doc.error());
+  const json original = uses.empty() ? json() : *doc;
   auto plan = render_document(std::move(*doc), file, ctx, opt);
-  if (plan) plan->secrets = std::move(uses);
+  if (!plan) return plan;
+  plan->secrets = std::move(uses);
+  if (!plan->secrets.empty())
+    if (auto s = hash_secrets_unresolved(*plan, original, file, plain, opt); !s)
+      return std::unexpected(s.error());
   return plan;
 }
 

@@ -39,6 +39,9 @@ struct RenderOptions {
   std::vector<std::string> profiles;
   bool always_include_beta = false;  // Lucid cluster renders: `beta` runs in every profile
   std::string project_name;          // recorded in the plan
+  // Where `enc:sops:<file>` references point (their ciphertext digests enter the config hashes,
+  // plan.h hash_without_secret_values); empty: none. render_cluster uses <repo>/secrets.
+  std::filesystem::path secrets_dir;
 };
 
 // Renders a bare compose file with Compose's own rules.

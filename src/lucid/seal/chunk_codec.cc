@@ -10,6 +10,9 @@
 
 namespace lucid::seal {
 
+static_assert(ZSTD_COMPRESSBOUND(kMaxChunkSize) + kAeadTagBytes <= kMaxSealedChunkBytes,
+              "kMaxSealedChunkBytes must hold the largest chunk this codec can seal");
+
 ChunkCodec::ChunkCodec(int zstd_level)
     : level_(zstd_level), cctx_(ZSTD_createCCtx()), dctx_(ZSTD_createDCtx()) {
   if (cctx_ == nullptr || dctx_ == nullptr) std::abort();  // out of memory

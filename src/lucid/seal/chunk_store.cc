@@ -1,53 +1,40 @@
 #include "lucid/seal/chunk_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 
 #include <fmt/format.h>
 
-#include "lucid/base/files.h"
 #include "lucid/crypto/merkle.h"
 #include "lucid/seal/format.h"
+#include "lucid/seal/session_file.h"
 
 namespace lucid::seal {
 namespace fs = std::filesystem;
 
 std::optional<ChunkFault> load_chunk(const fs::path& dir, const ManifestChunk& entry,
                                      std::vector<std::uint8_t>& buffer) {
-  fs::path path = dir / chunk_relative_path(entry.index);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT)
-      return ChunkFault{"missing-chunk",
-                        fmt::format("file {} is missing", chunk_relative_path(entry.index).string())};
-    return ChunkFault{"unreadable-chunk", fmt::format("cannot open {}: {}", path.string(), errno_text(err))};
-  }
-  struct stat st {};
-  ::fstat(fd, &st);
-  auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size != entry.sealed_bytes) {
-    ::close(fd);
-    return ChunkFault{"length-mismatch", fmt::format("sealed length {} differs from the manifest's {}", size,
-                                                     entry.sealed_bytes)};
-  }
-  buffer.resize(size);
-  std::size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, buffer.data() + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return ChunkFault{"unreadable-chunk",
-                        fmt::format("cannot read {}: {}", path.string(), errno_text(err))};
+  buffer.clear();
+  const fs::path relative = chunk_relative_path(entry.index);
+  // Never more than a sealed chunk can be, whatever the manifest says: nothing larger is allocated.
+  auto file = open_session_file(dir, relative, kMaxSealedChunkBytes);
+  if (!file) {
+    switch (file.error().kind) {
+      case ErrorKind::kNotFound:
+        return ChunkFault{"missing-chunk", fmt::format("file {} is missing", relative.string())};
+      case ErrorKind::kCorrupt:
+        return ChunkFault{"length-mismatch", file.error().message};
+      default:
+        return ChunkFault{"unreadable-chunk", file.error().message};
     }
-    done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
+  if (file->size() != entry.sealed_bytes) {
+    return ChunkFault{"length-mismatch", fmt::format("sealed length {} differs from the manifest's {}",
+                                                     file->size(), entry.sealed_bytes)};
+  }
+  if (auto s = file->read_all(buffer); !s) {
+    buffer.clear();
+    return ChunkFault{"unreadable-chunk", s.error().message};
+  }
   if (crypto::merkle_leaf_hash(buffer) != entry.leaf_hash) {
     return ChunkFault{"leaf-hash-mismatch",
                       std::string("content does not match its leaf hash (altered, swapped or replaced)")};
@@ -56,7 +43,9 @@ std::optional<ChunkFault> load_chunk(const fs::path& dir, const ManifestChunk& e
 }
 
 std::vector<std::string> unexpected_chunk_files(const fs::path& dir, std::uint64_t chunk_count) {
+  constexpr std::size_t kMaxNamedExtraFiles = 100;
   std::vector<std::string> extra;
+  std::uint64_t more = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir / kChunksDirName, ec)) {
     std::string name = e.path().filename().string();
@@ -72,9 +61,15 @@ std::vector<std::string> unexpected_chunk_files(const fs::path& dir, std::uint64
       }
       listed = digits && index < chunk_count;
     }
-    if (!listed) extra.push_back((fs::path(kChunksDirName) / name).string());
+    if (listed) continue;
+    // A peer's directory may hold any number of files: name the first few, count the rest.
+    if (extra.size() < kMaxNamedExtraFiles)
+      extra.push_back((fs::path(kChunksDirName) / name).string());
+    else
+      ++more;
   }
   std::sort(extra.begin(), extra.end());
+  if (more > 0) extra.push_back(fmt::format("{}/ ({} more files)", kChunksDirName, more));
   return extra;
 }
 

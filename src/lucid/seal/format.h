@@ -18,6 +18,26 @@ inline constexpr std::uint64_t kMaxChunkSize = 16 * kMiB;
 inline constexpr std::uint64_t kDefaultChunkSize = 8 * kMiB;
 inline constexpr int kDefaultZstdLevel = 3;
 
+// Bounds a reader checks before it allocates anything for a session, which may come from an
+// untrusted peer (docs/formats.md §3 "Bounds"). A writer never produces a session outside them.
+inline constexpr std::uint64_t kAeadTagBytes = 16;
+// Zstd's worst case for a full chunk (ZSTD_COMPRESSBOUND(n) = n + n/256 for n >= 128 KiB) plus the tag.
+inline constexpr std::uint64_t kMaxSealedChunkBytes = kMaxChunkSize + kMaxChunkSize / 256 + kAeadTagBytes;
+// At most 2^18 chunks in a session: 2 TiB of recording at 8 MiB chunks, 4 TiB at 16 MiB.
+inline constexpr std::uint64_t kMaxChunkCount = std::uint64_t{1} << 18;
+inline constexpr std::uint64_t kMaxSessionBytes = kMaxChunkCount * kMaxChunkSize;
+// Participants listed, and signatures carried, by one manifest.
+inline constexpr std::uint64_t kMaxParticipants = 256;
+// Any one string of a manifest (codec, created_at, recorder, device_fingerprint, role).
+inline constexpr std::uint64_t kMaxManifestStringBytes = 1024;
+// A chunk entry is at most 143 bytes of canonical JSON; 192 per chunk leaves room for whitespace.
+inline constexpr std::uint64_t kMaxManifestBytes = kMaxChunkCount * 192 + kMiB;
+// Objects and arrays nest three deep in a manifest (top, "chunks", one chunk).
+inline constexpr int kMaxManifestDepth = 3;
+// JSON values (scalars, objects, arrays) of a manifest: about 5 per chunk and 3 per participant or
+// signature; anything above this is not a manifest within the bounds above.
+inline constexpr std::uint64_t kMaxManifestJsonValues = 8 * kMaxChunkCount + 8 * kMaxParticipants + 64;
+
 using SessionId = std::array<std::uint8_t, 16>;  // a UUIDv4's 16 bytes
 using SessionKey = SecretArray<32>;
 using ChunkKey = SecretArray<32>;

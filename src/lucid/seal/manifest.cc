@@ -8,6 +8,7 @@
 #include "lucid/base/canonical_json.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/random.h"
+#include "lucid/seal/format.h"
 
 namespace lucid::seal {
 using nlohmann::json;
@@ -115,16 +116,31 @@ class Fields {
     return &*it;
   }
 
+  // Every string of a manifest is short; a longer one is refused before it is copied.
   Result<std::string> string(const std::string& key) {
     auto v = get(key, json::value_t::string);
     if (!v) return std::unexpected(v.error());
-    return (*v)->get<std::string>();
+    const auto& text = (*v)->get_ref<const std::string&>();
+    if (text.size() > kMaxManifestStringBytes)
+      return std::unexpected(field_error(name(key), fmt::format("is {} bytes long; at most {} are allowed",
+                                                                text.size(), kMaxManifestStringBytes)));
+    return text;
   }
 
+  // A number only ever compared with an exact expectation (version, level, index).
   Result<std::uint64_t> uint(const std::string& key) {
     auto v = get(key, json::value_t::number_unsigned);
     if (!v) return std::unexpected(v.error());
     return (*v)->get<std::uint64_t>();
+  }
+
+  // A size or count, refused above `max` (`what` says which bound) before anything is sized by it.
+  Result<std::uint64_t> uint(const std::string& key, std::uint64_t max, std::string_view what) {
+    auto n = uint(key);
+    if (!n) return n;
+    if (*n > max)
+      return std::unexpected(field_error(name(key), fmt::format("{} exceeds {} ({})", *n, max, what)));
+    return n;
   }
 
   template <std::size_t N>
@@ -171,9 +187,100 @@ class Fields {
     lhs = std::move(*_r);                                   \
   } while (0)
 
+// The most items each top-level array of a manifest may list, and why.
+struct ArrayBound {
+  std::uint64_t max;
+  const char* why;  // nullptr: not a manifest field
+};
+ArrayBound array_bound(const std::string& key) {
+  if (key == "chunks") return {kMaxChunkCount, "the most chunks a session may have"};
+  if (key == "participants") return {kMaxParticipants, "the most participants of a session"};
+  if (key == "signatures") return {kMaxParticipants, "one per participant at most"};
+  return {0, nullptr};
+}
+
+// A first pass over the text that builds nothing. It stops at the first syntax error, at a fourth
+// level of nesting, at a top-level array longer than its bound (array_bound) or past
+// kMaxManifestJsonValues values, so that the DOM parse after it only ever sees a document whose
+// memory is bounded, and an oversized list is refused before any of it is stored.
+class ShapeLimiter : public nlohmann::json_sax<json> {
+ public:
+  std::string error;
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) top_key_ = k;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = fmt::format("not valid JSON: {}", e.what());
+    return false;
+  }
+
+ private:
+  bool value() {
+    if (depth_ == 2 && in_top_array_ && ++items_ > bound_.max) {
+      error = bound_.why == nullptr
+                  ? fmt::format("{}: unknown field", top_key_)
+                  : fmt::format("{}: lists more than {} items ({})", top_key_, bound_.max, bound_.why);
+      return false;
+    }
+    if (++values_ <= kMaxManifestJsonValues) return true;
+    error = fmt::format(
+        "holds more than {} JSON values; no manifest within the format's bounds ({} chunks) has "
+        "that many",
+        kMaxManifestJsonValues, kMaxChunkCount);
+    return false;
+  }
+  bool open(bool array) {
+    if (!value()) return false;
+    if (depth_ == 0 && array) {
+      error = "expected a JSON object at the top level";
+      return false;
+    }
+    if (++depth_ > kMaxManifestDepth) {
+      error = fmt::format("objects and arrays nest deeper than a manifest's {} levels", kMaxManifestDepth);
+      return false;
+    }
+    if (depth_ == 2) {
+      in_top_array_ = array;
+      items_ = 0;
+      bound_ = array_bound(top_key_);
+    }
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+  int depth_ = 0;
+  std::uint64_t values_ = 0;
+  std::string top_key_;
+  bool in_top_array_ = false;
+  std::uint64_t items_ = 0;
+  ArrayBound bound_{0, ""};
+};
+
 }  // namespace
 
 Result<Manifest> parse_manifest(const std::string& text) {
+  if (text.size() > kMaxManifestBytes)
+    return fail(ErrorKind::kCorrupt, fmt::format("is {} bytes, more than a manifest may be ({} bytes)",
+                                                 text.size(), kMaxManifestBytes));
+  {
+    ShapeLimiter limiter;
+    if (!json::sax_parse(text, &limiter)) return fail(ErrorKind::kCorrupt, limiter.error);
+  }
   json doc;
   try {
     doc = json::parse(text);
@@ -214,9 +321,11 @@ Result<Manifest> parse_manifest(const std::string& text) {
     m.compression_level = static_cast<int>(level);
     if (auto s = f.no_unknown_fields(); !s) return std::unexpected(s.error());
   }
-  LUCID_TRY_ASSIGN(m.chunk_size, top.uint("chunk_size"));
-  LUCID_TRY_ASSIGN(m.chunk_count, top.uint("chunk_count"));
-  LUCID_TRY_ASSIGN(m.total_bytes, top.uint("total_bytes"));
+  LUCID_TRY_ASSIGN(m.chunk_size, top.uint("chunk_size", kMaxChunkSize, "the largest chunk size"));
+  LUCID_TRY_ASSIGN(m.chunk_count,
+                   top.uint("chunk_count", kMaxChunkCount, "the most chunks a session may have"));
+  LUCID_TRY_ASSIGN(m.total_bytes,
+                   top.uint("total_bytes", kMaxSessionBytes, "the most chunks of the largest size"));
   {
     const json* a = nullptr;
     LUCID_TRY_ASSIGN(a, top.get("algorithms", json::value_t::object));
@@ -227,6 +336,7 @@ Result<Manifest> parse_manifest(const std::string& text) {
   {
     const json* list = nullptr;
     LUCID_TRY_ASSIGN(list, top.get("chunks", json::value_t::array));
+    m.chunks.reserve(list->size());
     for (std::size_t i = 0; i < list->size(); ++i) {
       const json& item = (*list)[i];
       std::string path = fmt::format("chunks[{}]", i);
@@ -237,8 +347,9 @@ Result<Manifest> parse_manifest(const std::string& text) {
       if (c.index != i)
         return std::unexpected(field_error(
             path + ".index", fmt::format("is {}, expected {} (chunks must be listed in order)", c.index, i)));
-      LUCID_TRY_ASSIGN(c.sealed_bytes, f.uint("sealed_bytes"));
-      LUCID_TRY_ASSIGN(c.plain_bytes, f.uint("plain_bytes"));
+      LUCID_TRY_ASSIGN(c.sealed_bytes,
+                       f.uint("sealed_bytes", kMaxSealedChunkBytes, "the largest a sealed chunk can be"));
+      LUCID_TRY_ASSIGN(c.plain_bytes, f.uint("plain_bytes", kMaxChunkSize, "the largest chunk size"));
       LUCID_TRY_ASSIGN(c.leaf_hash, f.hex_bytes<32>("leaf_hash"));
       if (auto s = f.no_unknown_fields(); !s) return std::unexpected(s.error());
       m.chunks.push_back(c);

@@ -111,15 +111,17 @@ void seal_one(const ServiceOptions& o, const crypto::Ed25519KeyPair& node, const
   if (sealed) {
     status.done(true);
     const auto& m = sealed->summary.manifest;
-    status.emit({{"event", "sealed"},
-                 {"name", name},
-                 {"session_id", m.session_id},
-                 {"chunks", m.chunk_count},
-                 {"bytes", m.total_bytes},
-                 {"sealed_bytes", sealed->summary.sealed_bytes},
-                 {"root", to_hex(m.merkle_root)},
-                 {"manifest_hash", to_hex(sealed->summary.manifest_hash)},
-                 {"ms", ms}});
+    json event = {{"event", "sealed"},
+                  {"name", name},
+                  {"session_id", m.session_id},
+                  {"chunks", m.chunk_count},
+                  {"bytes", m.total_bytes},
+                  {"sealed_bytes", sealed->summary.sealed_bytes},
+                  {"root", to_hex(m.merkle_root)},
+                  {"manifest_hash", to_hex(sealed->summary.manifest_hash)},
+                  {"ms", ms}};
+    if (!sealed->input_kept.empty()) event["input_kept"] = sealed->input_kept;
+    status.emit(std::move(event));
     return;
   }
   if (sealed.error().kind == ErrorKind::kNotFound) {  // taken away meanwhile, or sealed already

@@ -31,6 +31,14 @@ Status validate_seal_options(const SealOptions& o) {
   if (o.zstd_level < 1 || o.zstd_level > 19) {
     return fail(ErrorKind::kInvalidArgument, fmt::format("zstd level {} is outside 1..19", o.zstd_level));
   }
+  // What a reader would refuse (format.h bounds) is refused before anything is sealed.
+  if (o.participants.size() + 1 > kMaxParticipants)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("{} participants besides the node; at most {} are allowed", o.participants.size(),
+                            kMaxParticipants - 1));
+  if (o.codec.size() > kMaxManifestStringBytes || o.device_fingerprint.size() > kMaxManifestStringBytes)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("codec or device fingerprint longer than {} bytes", kMaxManifestStringBytes));
   return {};
 }
 
@@ -237,6 +245,14 @@ Result<SealSummary> seal_stream(int input_fd, const fs::path& out_dir, const cry
           break;
         }
         last = *n == 0;
+      }
+      if (count == kMaxChunkCount) {
+        read_status =
+            fail(ErrorKind::kInvalidArgument,
+                 fmt::format("the recording is longer than a session may hold ({} chunks of {} bytes); "
+                             "split it or use a larger --chunk-size",
+                             kMaxChunkCount, options.chunk_size));
+        break;
       }
       total += current->size();
       workers.submit(Job{count++, last, std::move(*current)});

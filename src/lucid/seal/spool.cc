@@ -66,6 +66,13 @@ const char* file_kind(mode_t mode) {
   return "special file";
 }
 
+// True when `path` (not followed if a link) is still the file `opened` was taken from. Only the
+// moment between this check and the unlink that follows it remains open to a replacement.
+bool same_file(const fs::path& path, const struct stat& opened) {
+  struct stat now {};
+  return ::lstat(path.c_str(), &now) == 0 && now.st_dev == opened.st_dev && now.st_ino == opened.st_ino;
+}
+
 }  // namespace
 
 Result<SpoolLock> SpoolLock::acquire(const Spool& spool) {
@@ -181,10 +188,19 @@ Result<SealedRecording> seal_inbox_entry(const Spool& spool, const std::string& 
     fs::remove(key_file, ec);
     return std::unexpected(summary.error());
   }
-  // The session and its key are durable; the input may go. Should the unlink fail, a restart finds
-  // the name taken and moves the input to failed/ with that reason.
-  ::unlink(input.c_str());
-  return SealedRecording{std::move(*summary), out};
+  // The session and its key are durable; the input may go — but only the file that was sealed. One
+  // renamed over inbox/NAME meanwhile is a different recording: it stays (and, its name now being
+  // taken in sessions/, goes to failed/ with that reason when its turn comes). Should the unlink
+  // fail, a restart finds the name taken and moves the input to failed/ the same way.
+  SealedRecording sealed{std::move(*summary), out, {}};
+  if (!same_file(input, st))
+    sealed.input_kept = fmt::format(
+        "{} was replaced by another file while it was being sealed; the new file "
+        "was left in place",
+        input.string());
+  else
+    ::unlink(input.c_str());
+  return sealed;
 }
 
 Result<fs::path> quarantine_inbox_entry(const Spool& spool, const std::string& name,

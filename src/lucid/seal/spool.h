@@ -57,12 +57,14 @@ Result<std::vector<std::string>> list_inbox(const Spool& spool);
 struct SealedRecording {
   SealSummary summary;
   std::filesystem::path session_dir;
+  std::string input_kept;  // why inbox/NAME was not removed (it is another file now); empty when it was
 };
 
 // Seals inbox/NAME through `seal_stream` into sessions/NAME (which appears whole or not at all) under a
-// fresh session key written atomically to keys/NAME.key (0600), then removes inbox/NAME. Only regular
-// files are sealed (symbolic links are refused). kNotFound when inbox/NAME is gone; on any failure
-// nothing is left in sessions/ or keys/ and inbox/NAME is untouched.
+// fresh session key written atomically to keys/NAME.key (0600), then removes inbox/NAME if it is still
+// the file that was sealed (same device and inode). Only regular files are sealed (symbolic links are
+// refused). kNotFound when inbox/NAME is gone; on any failure nothing is left in sessions/ or keys/ and
+// inbox/NAME is untouched.
 Result<SealedRecording> seal_inbox_entry(const Spool& spool, const std::string& name,
                                          const crypto::Ed25519KeyPair& node_key, const SealOptions& options);
 

@@ -4,17 +4,17 @@
 
 #include <fmt/format.h>
 
-#include "lucid/base/files.h"
 #include "lucid/base/parallel.h"
 #include "lucid/seal/chunk_store.h"
 #include "lucid/seal/format.h"
+#include "lucid/seal/session_file.h"
 
 namespace lucid::seal {
 namespace fs = std::filesystem;
 
 Result<Manifest> read_manifest(const fs::path& dir) {
   fs::path path = dir / kManifestFileName;
-  auto text = read_text_file(path);
+  auto text = read_session_text(dir, kManifestFileName, kMaxManifestBytes);
   if (!text) return std::unexpected(text.error());
   auto m = parse_manifest(*text);
   if (!m) return std::unexpected(with_context(path.string(), m.error()));

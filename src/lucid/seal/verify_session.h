@@ -25,7 +25,8 @@ Result<VerifyReport> verify_session(const std::filesystem::path& dir,
                                     const std::optional<crypto::Ed25519PublicKey>& expected_node_key,
                                     unsigned threads);
 
-// Reads and parses DIR/manifest.json; errors are prefixed with the file name.
+// Reads and parses DIR/manifest.json (a regular file, not a link, at most kMaxManifestBytes); errors
+// are prefixed with the file name.
 Result<Manifest> read_manifest(const std::filesystem::path& dir);
 
 }  // namespace lucid::seal

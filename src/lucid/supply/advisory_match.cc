@@ -63,10 +63,10 @@ std::string osv_ecosystem_for(std::string_view type, std::string_view distro) {
   return "";
 }
 
-bool in_range(const OsvRange& range, std::string_view ecosystem, std::string_view version) {
+std::optional<bool> in_range(const OsvRange& range, std::string_view ecosystem, std::string_view version) {
   if (range.type != "ECOSYSTEM" && range.type != "SEMVER") return false;
-  // Sort events by version; "0" (introduced at the beginning of time) first. Unreadable versions
-  // make the whole range unusable rather than guessed at.
+  // Sort events by version; "0" (introduced at the beginning of time) first. An unreadable version
+  // (the package's or the range's) leaves the question open: nullopt, never a guess.
   std::vector<const OsvEvent*> events;
   for (const auto& e : range.events)
     if (e.kind != OsvEvent::Kind::kLimit) events.push_back(&e);
@@ -78,12 +78,12 @@ bool in_range(const OsvRange& range, std::string_view ecosystem, std::string_vie
     if (!c) readable = false;
     return c.value_or(0) < 0;
   });
-  if (!readable) return false;
+  if (!readable) return std::nullopt;
   bool affected = false;
   for (const auto* e : events) {
     std::optional<int> c =
         e->version == "0" ? std::optional<int>(1) : compare(range.type, ecosystem, version, e->version);
-    if (!c) return false;
+    if (!c) return std::nullopt;
     switch (e->kind) {
       case OsvEvent::Kind::kIntroduced:
         if (*c >= 0) affected = true;
@@ -116,8 +116,17 @@ AdvisoryIndex::AdvisoryIndex(std::vector<OsvAdvisory> advisories) {
 
 std::vector<AdvisoryMatch> AdvisoryIndex::match(const SbomPackage& package) const {
   std::vector<AdvisoryMatch> out;
+  if (package.purl.empty()) return out;  // nothing names an ecosystem to match in (the image's own entry)
   auto purl = parse_purl(package.purl);
-  if (!purl) return out;
+  if (!purl) {
+    // Fail closed: an unreadable purl cannot be ruled out against any advisory.
+    if (!advisories_.empty())
+      out.push_back(AdvisoryMatch{
+          std::string(kUnreadablePurl), package.purl, package.name, package.version,
+          fmt::format("purl cannot be parsed ({}), so no advisory can be ruled out", purl.error().message),
+          true});
+    return out;
+  }
   std::string version = purl->version.empty() ? package.version : purl->version;
   auto distro = purl->qualifiers.find("distro");
   std::string ecosystem =
@@ -135,15 +144,26 @@ std::vector<AdvisoryMatch> AdvisoryIndex::match(const SbomPackage& package) cons
     const OsvAdvisory& a = advisories_[h.advisory];
     const OsvAffected& af = a.affected[h.affected];
     std::string eco = af.ecosystem.empty() ? ecosystem : af.ecosystem;
-    std::string reason;
+    std::string reason, undecided;
     if (std::find(af.versions.begin(), af.versions.end(), version) != af.versions.end())
       reason = fmt::format("version {} is listed as affected", version);
-    for (const auto& r : af.ranges)
-      if (reason.empty() && in_range(r, eco, version)) reason = describe(r, eco);
-    if (reason.empty()) continue;
+    for (const auto& r : af.ranges) {
+      if (!reason.empty()) break;
+      auto in = in_range(r, eco, version);
+      if (!in)
+        undecided = fmt::format("version \"{}\" cannot be compared with the {}, so it is taken as affected",
+                                version, describe(r, eco));
+      else if (*in)
+        reason = describe(r, eco);
+    }
+    if (reason.empty() && version.empty() && (!af.versions.empty() || !af.ranges.empty()))
+      undecided = "the package has no version, so it is taken as affected";
+    if (reason.empty() && undecided.empty()) continue;
     bool dup = false;
     for (const auto& m : out) dup |= m.advisory_id == a.id;
-    if (!dup) out.push_back(AdvisoryMatch{a.id, package.purl, package.name, version, reason});
+    if (!dup)
+      out.push_back(AdvisoryMatch{a.id, package.purl, package.name, version,
+                                  reason.empty() ? undecided : reason, reason.empty()});
   }
   return out;
 }

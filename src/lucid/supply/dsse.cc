@@ -46,6 +46,20 @@ Result<DsseEnvelope> parse_dsse(std::string_view json_text) {
   return e;
 }
 
+Result<std::string> sign_dsse(std::string_view payload_type, std::string_view payload,
+                              const PrivateKey& key) {
+  std::string pae = dsse_pae(payload_type, payload);
+  auto sig = key.sign(std::span(reinterpret_cast<const std::uint8_t*>(pae.data()), pae.size()));
+  if (!sig) return std::unexpected(sig.error());
+  // ordered_json keeps cosign's field order (Go marshals struct fields in declaration order).
+  nlohmann::ordered_json env;
+  env["payloadType"] = payload_type;
+  env["payload"] =
+      base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  env["signatures"] = nlohmann::ordered_json::array({{{"keyid", ""}, {"sig", base64_encode(*sig)}}});
+  return env.dump();
+}
+
 Result<CosignVerified> verify_dsse(const DsseEnvelope& envelope, const SignerKeys& keys) {
   std::string pae = dsse_pae(envelope.payload_type, envelope.payload);
   auto msg = std::span(reinterpret_cast<const std::uint8_t*>(pae.data()), pae.size());

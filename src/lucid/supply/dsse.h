@@ -1,5 +1,5 @@
-// DSSE envelopes (cosign attestations): the pre-authentication encoding, envelope parsing, signature
-// verification against policy keys, and the in-toto subject check for a blob's SHA-256.
+// DSSE envelopes (cosign attestations): the pre-authentication encoding, signing and parsing an
+// envelope, signature verification against policy keys, and the in-toto subject check for a SHA-256.
 #pragma once
 
 #include <string>
@@ -8,8 +8,12 @@
 
 #include "lucid/base/result.h"
 #include "lucid/supply/cosign_verify.h"
+#include "lucid/supply/signing_key.h"
 
 namespace lucid::supply {
+
+// The payload type of an in-toto statement inside a DSSE envelope.
+inline constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
 
 struct DsseEnvelope {
   std::string payload_type;
@@ -21,6 +25,10 @@ struct DsseEnvelope {
 std::string dsse_pae(std::string_view payload_type, std::string_view payload);
 
 Result<DsseEnvelope> parse_dsse(std::string_view json_text);
+
+// Signs PAE(payload_type, payload) with `key` and returns the envelope as cosign writes it (compact
+// JSON, fields payloadType, payload, signatures[{keyid: "", sig}], standard padded base64).
+Result<std::string> sign_dsse(std::string_view payload_type, std::string_view payload, const PrivateKey& key);
 
 // The verified in-toto statement: kAuthentication unless some signature verifies over the PAE with a key.
 Result<CosignVerified> verify_dsse(const DsseEnvelope& envelope, const SignerKeys& keys);

@@ -37,12 +37,9 @@ Result<std::vector<CosignSignature>> fetch_image_signatures(RegistryClient& clie
   std::string tag = cosign_tag(digest, ".sig");
   std::vector<CosignSignature> out;
   auto manifest = client.get_manifest(repo, tag);
-  if (!manifest) {
-    if (manifest.error().kind == ErrorKind::kNotFound) return out;
-    return std::unexpected(manifest.error());
-  }
+  if (!manifest) return std::unexpected(manifest.error());
   auto m = parse_manifest(manifest->bytes);
-  if (!m) return std::unexpected(with_context(fmt::format("{}:{}", repo, tag), m.error()));
+  if (!m) return fail(ErrorKind::kInvalidArgument, fmt::format("{}:{}: {}", repo, tag, m.error().message));
   for (const auto& l : m->layers) {
     if (l.media_type != kSimpleSigningMediaType) continue;
     auto it = l.annotations.find(std::string(kCosignSignatureAnnotation));
@@ -58,6 +55,8 @@ Result<CosignVerified> verify_image_signature(RegistryClient& client, std::strin
                                               std::string_view digest, const SignerKeys& keys,
                                               std::string_view image) {
   auto sigs = fetch_image_signatures(client, repo, digest);
+  if (!sigs && sigs.error().kind == ErrorKind::kNotFound)  // no `.sig` tag: "none found"
+    return verify_cosign_signatures({}, digest, keys, image);
   if (!sigs) return std::unexpected(with_context(fmt::format("{}: signature", image), sigs.error()));
   return verify_cosign_signatures(*sigs, digest, keys, image);
 }

@@ -22,12 +22,13 @@ inline constexpr std::string_view kCosignSignatureAnnotation = "dev.cosignprojec
 Result<std::string> sign_image(RegistryClient& client, std::string_view repo, std::string_view digest,
                                std::string_view docker_reference, const PrivateKey& key);
 
-// The signatures stored for `repo@digest` (payload blobs are digest-checked). An empty list when
-// there is no `.sig` manifest.
+// The signatures stored for `repo@digest` (payload blobs are digest-checked). kNotFound when there is
+// no `.sig` tag; mirror faults as RegistryClient reports them (kIo, kCorrupt); kInvalidArgument when
+// the `.sig` manifest is not an image manifest.
 Result<std::vector<CosignSignature>> fetch_image_signatures(RegistryClient& client, std::string_view repo,
                                                             std::string_view digest);
 
-// fetch + verify_cosign_signatures; `image` names the image in refusals.
+// fetch + verify_cosign_signatures (no `.sig` tag: "none found"); `image` names the image in refusals.
 Result<CosignVerified> verify_image_signature(RegistryClient& client, std::string_view repo,
                                               std::string_view digest, const SignerKeys& keys,
                                               std::string_view image);

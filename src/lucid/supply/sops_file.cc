@@ -6,6 +6,7 @@
 
 #include "lucid/base/random.h"
 #include "lucid/crypto/age_armor.h"
+#include "lucid/crypto/constant_time.h"
 
 namespace lucid::supply {
 namespace {
@@ -110,7 +111,7 @@ Result<SopsPlain> sops_decrypt(const SopsFile& file, std::span<const crypto::X25
                             name));
   std::string_view stored_hex(reinterpret_cast<const char*>(stored->plaintext.data()),
                               stored->plaintext.size());
-  if (stored_hex != *mac)
+  if (!crypto::equal_constant_time(stored_hex, *mac))
     return fail(
         ErrorKind::kAuthentication,
         fmt::format("{}: MAC mismatch: the file's values do not match sops.mac (a value was altered, added, "

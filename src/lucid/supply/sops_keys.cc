@@ -6,6 +6,7 @@
 
 #include "lucid/base/files.h"
 #include "lucid/base/secret.h"
+#include "lucid/base/secret_env.h"
 
 namespace lucid::supply {
 namespace {
@@ -26,21 +27,34 @@ Result<std::vector<crypto::X25519Identity>> from_file(const std::filesystem::pat
   return from_text(*text, source + " (" + path.string() + ")");
 }
 
+// Key text taken out of the environment (take_secret_env), wiped when it goes out of scope.
+struct TakenKey {
+  const char* var;
+  std::optional<std::string> text;
+  explicit TakenKey(const char* name) : var(name), text(take_secret_env(name)) {}
+  ~TakenKey() {
+    if (text) secure_zero(*text);
+  }
+  TakenKey(const TakenKey&) = delete;
+  TakenKey& operator=(const TakenKey&) = delete;
+};
+
 }  // namespace
 
 Result<std::optional<std::vector<crypto::X25519Identity>>> sops_load_identities(
     const std::optional<std::filesystem::path>& identity_file) {
   using Out = std::optional<std::vector<crypto::X25519Identity>>;
+  // Both key variables leave the environment now, whichever source is used, so no child process
+  // (git, Compose, $EDITOR) and no reader of /proc/<pid>/environ can find them later.
+  TakenKey taken[] = {TakenKey("AGE_PRIVATE_KEY"), TakenKey("SOPS_AGE_KEY")};
   if (identity_file) {
     auto ids = from_file(*identity_file, "--identity");
     if (!ids) return std::unexpected(ids.error());
     return Out(std::move(*ids));
   }
-  for (const char* var : {"AGE_PRIVATE_KEY", "SOPS_AGE_KEY"}) {
-    const char* v = std::getenv(var);
-    if (v == nullptr || *v == '\0') continue;
-    std::string text(v);
-    auto ids = from_text(text, fmt::format("${}", var));
+  for (auto& key : taken) {
+    if (!key.text || key.text->empty()) continue;
+    auto ids = from_text(*key.text, fmt::format("${}", key.var));
     if (!ids) return std::unexpected(ids.error());
     return Out(std::move(*ids));
   }

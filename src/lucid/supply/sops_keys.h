@@ -13,7 +13,8 @@ namespace lucid::supply {
 
 // The identities from the first source that is set, in the order: `identity_file`,
 // AGE_PRIVATE_KEY, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE. nullopt when none is set. Messages name the
-// source (the variable or file), never the key text.
+// source (the variable or file), never the key text. AGE_PRIVATE_KEY and SOPS_AGE_KEY are removed
+// from the environment (their bytes wiped) on every call: a later call no longer finds them.
 Result<std::optional<std::vector<crypto::X25519Identity>>> sops_load_identities(
     const std::optional<std::filesystem::path>& identity_file);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -19,6 +20,72 @@ namespace fs = std::filesystem;
 
 void add(ImageVerdict& v, ImageFinding::Level level, const char* check, const std::string& reason) {
   v.findings.push_back({level, check, fmt::format("{}: {}: {}", v.image, check, reason)});
+}
+
+// A finding that is no verdict on the image: the mirror could not answer, or does not hold it yet.
+// `lucidctl verify` still refuses; the reconciler fails the pass without marking the commit bad.
+void no_verdict(ImageVerdict& v, const char* check, const std::string& reason) {
+  add(v, ImageFinding::Level::kError, check, reason);
+  v.findings.back().unreachable = true;
+}
+
+// A registry read that failed because of the mirror, not the image: no connection, an HTTP status
+// other than 200/404 (5xx, 429, 401/403), or bytes that do not hash to their digest.
+bool mirror_fault(const Error& e) {
+  return e.kind == ErrorKind::kIo || e.kind == ErrorKind::kCorrupt;
+}
+
+// The SBOM the image's signed SPDX attestation carries (several accepted attestations: the union of
+// their packages, so an advisory matching any of them is seen). Problems become findings.
+std::optional<Sbom> read_sbom(RegistryClient& client, const ImagePolicy& policy, const std::string& repo,
+                              const std::string& digest, ImageVerdict& v) {
+  using L = ImageFinding::Level;
+  const std::string att = cosign_tag(digest, ".att");
+  auto envelopes = fetch_attestations(client, repo, digest);
+  if (!envelopes && envelopes.error().kind == ErrorKind::kNotFound) {
+    // An unsigned `.sbom` is present-and-wrong (a verdict); nothing at all may be replication lag.
+    auto legacy = has_unsigned_sbom(client, repo, digest);
+    if (legacy && *legacy)
+      add(v, L::kError, "sbom",
+          fmt::format("only an unsigned SBOM ({}) is attached and unsigned SBOMs are not trusted; attest "
+                      "it with lucidctl sign --sbom or rebuild",
+                      cosign_tag(digest, ".sbom")));
+    else
+      no_verdict(v, "sbom",
+                 fmt::format("no signed SBOM attestation ({}) in the mirror (not replicated yet, or never "
+                             "attested)",
+                             att));
+    return std::nullopt;
+  }
+  if (!envelopes && mirror_fault(envelopes.error())) {
+    no_verdict(v, "sbom", fmt::format("{} unreadable: {}", att, envelopes.error().message));
+    return std::nullopt;
+  }
+  if (!envelopes) {
+    add(v, L::kError, "sbom", envelopes.error().message);
+    return std::nullopt;
+  }
+  auto verified = verify_sbom_attestations(*envelopes, digest, policy.signers);
+  if (!verified) {
+    add(v, L::kError, "sbom", fmt::format("{}: {}", att, verified.error().message));
+    return std::nullopt;
+  }
+  Sbom merged;
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  for (const auto& doc : verified->documents) {
+    auto sbom = parse_spdx(doc);
+    if (!sbom) {
+      add(v, L::kError, "sbom", fmt::format("{}: signed predicate: {}", att, sbom.error().message));
+      return std::nullopt;
+    }
+    if (merged.name.empty()) {
+      merged.name = sbom->name;
+      merged.document_namespace = sbom->document_namespace;
+    }
+    for (auto& p : sbom->packages)
+      if (seen.emplace(p.name, p.version, p.purl).second) merged.packages.push_back(std::move(p));
+  }
+  return merged;
 }
 
 }  // namespace
@@ -80,43 +147,47 @@ ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std
 
   auto head = client.head_manifest(repo, ref->digest);
   if (!head) {
-    add(v, L::kError, "mirror", fmt::format("{} unreachable: {}", client.base_url(), head.error().message));
-    v.findings.back().unreachable = true;
+    no_verdict(v, "mirror", fmt::format("{} unreachable: {}", client.base_url(), head.error().message));
     return v;
   }
   if (!*head) {
-    add(v, L::kError, "mirror",
-        fmt::format("digest {} not in the mirror {} (not built or not pushed)", ref->digest,
-                    client.base_url()));
+    // The mirror may simply not have replicated it yet; nothing about the image is known.
+    no_verdict(v, "mirror",
+               fmt::format("digest {} not in the mirror {} (not replicated yet, or not built or pushed)",
+                           ref->digest, client.base_url()));
     return v;
   }
   // Fetching by digest checks the bytes against the digest (a mirror serving other content fails here).
   if (auto m = client.get_manifest(repo, ref->digest); !m) {
-    add(v, L::kError, "mirror", m.error().message);
+    no_verdict(v, "mirror", m.error().message);
     return v;
   }
+  // The image is pulled by digest, so a tag that moved (or cannot be read) changes nothing that runs:
+  // a warning for the operator, never a verdict (docs/operations.md).
   if (!ref->tag.empty())
     if (auto s = check_pinned(client, repo, ref->tag, ref->digest); !s)
-      add(v, L::kError, "tag", s.error().message);
+      add(v, L::kWarning, "tag",
+          s.error().kind == ErrorKind::kAuthentication || s.error().kind == ErrorKind::kNotFound
+              ? s.error().message
+              : fmt::format("{}:{}: not checked: {}", repo, ref->tag, s.error().message));
 
-  auto sig = verify_image_signature(client, repo, ref->digest, policy.signers, v.image);
-  if (!sig)  // the message already reads "<image>: signature: …"
-    v.findings.push_back({L::kError, "signature", sig.error().message});
+  auto sigs = fetch_image_signatures(client, repo, ref->digest);
+  if (!sigs && sigs.error().kind == ErrorKind::kNotFound)
+    no_verdict(v, "signature",
+               fmt::format("no {} signature in the mirror (not replicated yet, or never signed)",
+                           cosign_tag(ref->digest, ".sig")));
+  else if (!sigs && mirror_fault(sigs.error()))
+    no_verdict(v, "signature",
+               fmt::format("{} unreadable: {}", cosign_tag(ref->digest, ".sig"), sigs.error().message));
+  else if (!sigs)
+    add(v, L::kError, "signature", sigs.error().message);
+  else if (auto sig = verify_cosign_signatures(*sigs, ref->digest, policy.signers, v.image); !sig)
+    v.findings.push_back({L::kError, "signature", sig.error().message});  // reads "<image>: signature: …"
   else
     v.signer = sig->key_name;
 
-  auto sbom_text = fetch_sbom(client, repo, ref->digest);
-  if (!sbom_text) {
-    add(v, L::kError, "sbom",
-        sbom_text.error().kind == ErrorKind::kNotFound ? std::string("no SBOM attached (.sbom tag missing)")
-                                                       : sbom_text.error().message);
-    return v;
-  }
-  auto sbom = parse_spdx(*sbom_text);
-  if (!sbom) {
-    add(v, L::kError, "sbom", sbom.error().message);
-    return v;
-  }
+  auto sbom = read_sbom(client, policy, repo, ref->digest, v);
+  if (!sbom) return v;
   v.sbom_packages = sbom->packages.size();
 
   for (const auto& f : check_inclusion(policy.matrix, service, *sbom, v.image)) {

@@ -1,6 +1,7 @@
 // `lucidctl verify --cluster ID`: the supply-chain checks of every image in a cluster's rendered plan —
-// pinned by digest, present in the mirror (and its tag, if written, not moved), signed by a policy key,
-// an SBOM attached that holds the inclusion matrix's must-include components, no open advisory.
+// pinned by digest, present in the mirror (a moved tag is a warning), signed by a policy key, an SBOM
+// in an SPDX attestation signed by a policy key about this digest that holds the inclusion matrix's
+// must-include components, no open advisory. Mirror faults are findings marked as no verdict.
 #pragma once
 
 #include <filesystem>
@@ -38,9 +39,11 @@ Result<ImagePolicy> load_image_policy(const std::filesystem::path& repo, std::st
 struct ImageFinding {
   enum class Level { kError, kWarning, kWaived };
   Level level = Level::kError;
-  std::string check;         // pinned, mirror, tag, signature, sbom, inclusion, advisory
-  std::string message;       // one line: "<image>: <check>: <reason>"
-  bool unreachable = false;  // the mirror could not be asked: no verdict on the image yet
+  std::string check;    // pinned, mirror, tag, signature, sbom, inclusion, advisory
+  std::string message;  // one line: "<image>: <check>: <reason>"
+  // No verdict on the image: the mirror failed (transport, 5xx/429, damaged bytes) or does not hold
+  // the image or its signature/attestation yet (replication lag). Still an error for `lucidctl verify`.
+  bool unreachable = false;
 };
 
 struct ImageVerdict {
@@ -59,7 +62,7 @@ struct ClusterVerdict {
   bool ok() const;
 };
 
-// Checks one image. Never fails: problems are findings (registry unreachable is a `mirror` error).
+// Checks one image. Never fails: problems are findings (see ImageFinding::unreachable).
 ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std::string_view service,
                           std::string_view image);
 
