@@ -11,6 +11,7 @@
 #include "lucid/reconcile/cluster_lock.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
+#include "lucid/supply/git_repo.h"
 #include "supply/ssh_tools.h"
 #include "testing/testing.h"
 
@@ -47,10 +48,11 @@ TEST(MirrorRefs, PerClusterTrackingRefsAncestryAndCommitTime) {
   EXPECT_FALSE(fs::exists(mirror / "FETCH_HEAD"));  // nothing shared between the two fetches
   EXPECT_FALSE(reconcile::fetch_tracked(mirror, work.string(), "refs/heads/main", "", "refs/heads/x"));
 
-  EXPECT_TRUE(*reconcile::descends_from(mirror, second, first));
-  EXPECT_TRUE(*reconcile::descends_from(mirror, second, second));
-  EXPECT_FALSE(*reconcile::descends_from(mirror, first, second));
-  EXPECT_FALSE(reconcile::descends_from(mirror, "0123456789abcdef0123456789abcdef01234567", first));
+  // The ancestry the reconciler asks of the mirror (supply::is_ancestor on a bare repository).
+  EXPECT_TRUE(*supply::is_ancestor(mirror.string(), first, second));
+  EXPECT_TRUE(*supply::is_ancestor(mirror.string(), second, second));
+  EXPECT_FALSE(*supply::is_ancestor(mirror.string(), second, first));
+  EXPECT_FALSE(supply::is_ancestor(mirror.string(), first, "0123456789abcdef0123456789abcdef01234567"));
 
   auto t = reconcile::commit_time(mirror, second);
   ASSERT_TRUE(t) << t.error().message;

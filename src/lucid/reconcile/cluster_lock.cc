@@ -1,7 +1,5 @@
 #include "lucid/reconcile/cluster_lock.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +7,6 @@
 #include <fstream>
 #include <iterator>
 #include <system_error>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -21,13 +18,8 @@ Result<ClusterLock> ClusterLock::take(const std::filesystem::path& state_dir, co
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   const std::filesystem::path file = state_dir / (cluster + ".lock");
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(ErrorKind::kIo, fmt::format("{}: {}", file.string(), std::strerror(errno)));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
-    ::close(fd);
-    if (e != EWOULDBLOCK)
-      return fail(ErrorKind::kIo, fmt::format("{}: lock: {}", file.string(), std::strerror(e)));
+  auto lock = FileLock::take(file, FileLock::Wait::kNo);
+  if (!lock && lock.error().kind == ErrorKind::kAlreadyExists) {
     std::ifstream in(file);
     std::string holder((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
@@ -36,29 +28,13 @@ Result<ClusterLock> ClusterLock::take(const std::filesystem::path& state_dir, co
                             "cluster",
                             cluster, holder.empty() ? "(unknown pid)" : holder, file.string()));
   }
+  if (!lock) return std::unexpected(lock.error());
   // The holder's pid, for the message above; the lock itself is the flock, not the file's content.
-  std::string pid = fmt::format("{}\n", ::getpid());
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    int e = errno;
-    ::close(fd);
-    return fail(ErrorKind::kIo, fmt::format("{}: {}", file.string(), std::strerror(e)));
-  }
-  return ClusterLock(fd);
-}
-
-ClusterLock::ClusterLock(ClusterLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-ClusterLock& ClusterLock::operator=(ClusterLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-ClusterLock::~ClusterLock() {
-  if (fd_ >= 0) ::close(fd_);
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(lock->fd(), 0) != 0 ||
+      ::pwrite(lock->fd(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    return fail(ErrorKind::kIo, fmt::format("{}: {}", file.string(), std::strerror(errno)));
+  return ClusterLock(std::move(*lock));
 }
 
 }  // namespace lucid::reconcile

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
+#include "lucid/base/file_lock.h"
 #include "lucid/base/result.h"
 
 namespace lucid::reconcile {
@@ -14,15 +16,10 @@ class ClusterLock {
   // Takes the lock without waiting. kAlreadyExists when another process holds it: the message names the
   // lock file and the holder's pid (written into the file by the holder).
   static Result<ClusterLock> take(const std::filesystem::path& state_dir, const std::string& cluster);
-  ClusterLock(ClusterLock&& other) noexcept;
-  ClusterLock& operator=(ClusterLock&& other) noexcept;
-  ClusterLock(const ClusterLock&) = delete;
-  ClusterLock& operator=(const ClusterLock&) = delete;
-  ~ClusterLock();
 
  private:
-  explicit ClusterLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit ClusterLock(FileLock lock) : lock_(std::move(lock)) {}
+  FileLock lock_;
 };
 
 }  // namespace lucid::reconcile

@@ -1,18 +1,12 @@
 #include "lucid/reconcile/git_mirror.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <system_error>
-#include <utility>
 
 #include <fmt/format.h>
 
+#include "lucid/base/file_lock.h"
 #include "lucid/base/subprocess.h"
 
 namespace lucid::reconcile {
@@ -108,51 +102,19 @@ Result<std::vector<std::string>> proxy_options(const std::string& url, const std
                           url, transport));
 }
 
-namespace {
-
-// An exclusive flock(2) on a file beside the mirror, held for one fetch: git locks each ref it
-// updates, but two fetches into one repository at once can still fail on each other's lock files.
-class MirrorLock {
- public:
-  static Result<MirrorLock> take(const fs::path& mirror) {
-    std::error_code ec;
-    fs::create_directories(mirror.parent_path(), ec);
-    const std::string file = mirror.string() + ".lock";
-    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(ErrorKind::kIo, fmt::format("{}: {}", file, std::strerror(errno)));
-    while (::flock(fd, LOCK_EX) != 0)
-      if (errno != EINTR) {
-        int e = errno;
-        ::close(fd);
-        return fail(ErrorKind::kIo, fmt::format("{}: lock: {}", file, std::strerror(e)));
-      }
-    return MirrorLock(fd);
-  }
-  MirrorLock(MirrorLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  MirrorLock(const MirrorLock&) = delete;
-  MirrorLock& operator=(const MirrorLock&) = delete;
-  MirrorLock& operator=(MirrorLock&&) = delete;
-  ~MirrorLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-
- private:
-  explicit MirrorLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-}  // namespace
-
 Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url, const std::string& ref,
                                   const std::string& socks_proxy, const std::string& into) {
   auto via = proxy_options(url, socks_proxy);
   if (!via) return std::unexpected(via.error());
   if (!into.starts_with("refs/lucid/") || into.find_first_of(": ") != std::string::npos)
     return fail(ErrorKind::kInvalidArgument, fmt::format("invalid tracking ref '{}'", into));
-  auto lock = MirrorLock::take(mirror);
+  // git locks each ref it updates, but two fetches into one repository at once can still fail on
+  // each other's lock files: fetches into a shared mirror take turns.
+  std::error_code ec;
+  fs::create_directories(mirror.parent_path(), ec);
+  auto lock = FileLock::take(mirror.string() + ".lock", FileLock::Wait::kYes);
   if (!lock) return std::unexpected(lock.error());
   if (!fs::exists(mirror / "HEAD")) {
-    std::error_code ec;
     fs::create_directories(mirror, ec);
     ProcessOptions o;
     o.argv = {"git", "init", "-q", "--bare", mirror.string()};
@@ -195,19 +157,6 @@ Result<std::int64_t> commit_time(const fs::path& mirror, const std::string& comm
   if (ec != std::errc() || p != end || p == out->data())
     return fail(ErrorKind::kIo, fmt::format("git show {}: unexpected committer time '{}'", commit, *out));
   return t;
-}
-
-Result<bool> descends_from(const fs::path& mirror, const std::string& descendant,
-                           const std::string& ancestor) {
-  if (descendant.starts_with("-") || ancestor.starts_with("-"))
-    return fail(ErrorKind::kInvalidArgument, "invalid commit id");
-  ProcessOptions o;
-  o.argv = {"git", "--git-dir=" + mirror.string(), "merge-base", "--is-ancestor", ancestor, descendant};
-  auto r = run_process(o);
-  if (!r) return std::unexpected(r.error());
-  if (r->exit_code == 0) return true;
-  if (r->exit_code == 1) return false;  // git's answer "no"; other codes are errors
-  return fail(ErrorKind::kIo, fmt::format("git merge-base --is-ancestor: {}", first_line(r->err)));
 }
 
 Status export_commit(const fs::path& mirror, const std::string& commit, const fs::path& dir) {

@@ -44,10 +44,6 @@ Status keep_ref(const std::filesystem::path& mirror, const std::string& ref, con
 // The committer time of `commit` (Unix seconds).
 Result<std::int64_t> commit_time(const std::filesystem::path& mirror, const std::string& commit);
 
-// Whether `descendant` is `ancestor` or has it in its history (git merge-base --is-ancestor).
-Result<bool> descends_from(const std::filesystem::path& mirror, const std::string& descendant,
-                           const std::string& ancestor);
-
 // Writes the tree of `commit` into the empty or absent directory `dir` (git archive | tar -x).
 Status export_commit(const std::filesystem::path& mirror, const std::string& commit,
                      const std::filesystem::path& dir);

@@ -14,6 +14,7 @@
 #include "lucid/engine/start_existing.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
+#include "lucid/supply/git_repo.h"
 #include "lucid/yaml/loader.h"
 #include "lucid/yaml/scalar.h"
 
@@ -141,7 +142,7 @@ class Pass {
     if (auto stale = stale_reasons(); !stale.empty()) return refuse_unmarked(*commit, std::move(stale));
     std::vector<std::string> allowed;
     if (!rec_.last_good.empty() && *commit != rec_.last_good) {
-      auto descends = descends_from(mirror_of(c_), *commit, rec_.last_good);
+      auto descends = supply::is_ancestor(mirror_of(c_).string(), rec_.last_good, *commit);
       if (!descends) return std::unexpected(descends.error());
       if (!*descends) {
         if (c_.allow_rewind != *commit)

@@ -1,7 +1,6 @@
 #include "lucid/seal/spool.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,25 +80,14 @@ Result<SpoolLock> SpoolLock::acquire(const Spool& spool) {
   if (ec)
     return fail(ErrorKind::kIo, fmt::format("{}: cannot create the spool: {} (running as {})",
                                             spool.root.string(), ec.message(), who()));
-  fs::path path = spool.root / ".lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fail(ErrorKind::kIo, fmt::format("{}: cannot create: {} (running as {}; the spool must be "
-                                            "writable by this user)",
-                                            path.string(), errno_text(errno), who()));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK)
-      return fail(ErrorKind::kAlreadyExists,
-                  fmt::format("{}: another lucid-node-worker is running on this spool", spool.root.string()));
-    return fail(ErrorKind::kIo, fmt::format("{}: cannot lock: {}", path.string(), errno_text(err)));
-  }
-  return SpoolLock(fd);
-}
-
-SpoolLock::~SpoolLock() {
-  if (fd_ >= 0) ::close(fd_);
+  auto lock = FileLock::take(spool.root / ".lock", FileLock::Wait::kNo);
+  if (!lock && lock.error().kind == ErrorKind::kAlreadyExists)
+    return fail(ErrorKind::kAlreadyExists,
+                fmt::format("{}: another lucid-node-worker is running on this spool", spool.root.string()));
+  if (!lock)
+    return fail(ErrorKind::kIo, fmt::format("{} (running as {}; the spool must be writable by this user)",
+                                            lock.error().message, who()));
+  return SpoolLock(std::move(*lock));
 }
 
 Status prepare_spool(const Spool& spool) {

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "lucid/base/file_lock.h"
 #include "lucid/base/result.h"
 #include "lucid/crypto/ed25519.h"
 #include "lucid/seal/seal_session.h"
@@ -31,14 +33,10 @@ struct Spool {
 class SpoolLock {
  public:
   static Result<SpoolLock> acquire(const Spool& spool);
-  SpoolLock(SpoolLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  SpoolLock& operator=(SpoolLock&&) = delete;
-  SpoolLock(const SpoolLock&) = delete;
-  ~SpoolLock();
 
  private:
-  explicit SpoolLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit SpoolLock(FileLock lock) : lock_(std::move(lock)) {}
+  FileLock lock_;
 };
 
 // Creates the spool's directories when absent (keys/, inbox/ and failed/ 0700; sessions/ 0755), tightens
