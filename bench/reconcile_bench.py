@@ -510,7 +510,7 @@ def setup(a, lucidctl, tmp, cluster, image):
 
     base = [lucidctl, "reconcile", "--repo", f"file://{bare}", "--cluster", cluster,
             "--state-dir", os.path.join(tmp, "state"), "--allowed-signers", signers,
-            "--insecure-skip-image-verify"]
+            "--insecure-skip-image-verify", "--branch", "main"]
     t0 = time.monotonic()
     p = run(base + ["--once"], timeout=600, check=False)
     if p.returncode != 0 or not p.stdout.strip().endswith(" promoted"):

@@ -135,7 +135,7 @@ Step step_verify(const GateArgs& a, const std::string& url) {
       s.lines.push_back(fmt::format("cluster {}: {}", c.id.value, v.error().message));
       continue;
     }
-    s.detail.push_back(cluster_verdict_json(*v));
+    s.detail.push_back(lucid::supply::to_json(*v));
     std::size_t refused = 0;
     for (const auto& i : v->images) {
       refused += i.ok() ? 0 : 1;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd_verify.h"
+#include "cmd_wave.h"
 #include "command.h"
 #include "lucid/base/time.h"
 #include "lucid/reconcile/cluster_lock.h"
@@ -34,8 +35,7 @@ extern "C" void on_stop_signal(int) {
 }
 
 struct ReconcileArgs {
-  std::string repo, cluster, branch = "main", state_dir = "/var/lib/lucid", interval = "60s",
-                             health_timeout = "5m";
+  std::string repo, cluster, state_dir = "/var/lib/lucid", interval = "60s", health_timeout = "5m";
   std::string listen = "127.0.0.1:9464";
   std::string identity;
   std::string registry, registry_name = "registry.lucid.local:5000";
@@ -45,7 +45,9 @@ struct ReconcileArgs {
   std::optional<std::string> allowed_signers, retry, allow_rewind, max_commit_age, image_signers,
       privileged_policy;
   bool once = false, watch = false, json = false;
-  bool drift_via_compose = false;  // hidden: bench/reconcile_bench.py's peer
+  bool fleet = false;                 // status --fleet
+  std::optional<std::string> branch;  // unset: the cluster's wave ref
+  bool drift_via_compose = false;     // hidden: bench/reconcile_bench.py's peer
 };
 
 void print_pass(const rc::PassReport& r, bool json) {
@@ -314,7 +316,8 @@ void register_reconcile(CLI::App& app, Context& ctx) {
                   "Config repo URL (path, file://, ssh://, http(s)://; through TOR_SOCKS when set)")
       ->required();
   rec->add_option("--cluster", args->cluster, "Cluster id")->required();
-  rec->add_option("--branch", args->branch, "Tracked branch (default main)");
+  rec->add_option("--branch", args->branch,
+                  "Follow this branch or ref instead of the cluster's wave ref (clusters.yaml waves[].ref)");
   auto* once = rec->add_flag("--once", args->once, "One pass (the default)");
   rec->add_flag("--watch", args->watch, "Reconcile every --interval and on drift, until SIGINT/SIGTERM")
       ->excludes(once);
@@ -361,8 +364,10 @@ void register_reconcile(CLI::App& app, Context& ctx) {
       "--listen", args->listen,
       "With --watch: serve /metrics and /status on IP:PORT (default 127.0.0.1:9464; \"\" for none)");
   rec->footer(
-      "A pass: fetch the tracked branch into <state-dir>/mirror.git, verify the commit's SSH signature\n"
-      "(--allowed-signers), render the cluster, verify every image against --registry (signature and\n"
+      "A pass: fetch the cluster's wave ref (clusters.yaml of the last-good commit, before the first\n"
+      "promotion of the remote's default branch; --branch overrides) into <state-dir>/mirror.git,\n"
+      "verify the commit's SSH signature (--allowed-signers), render the cluster, verify every image against "
+      "--registry (signature and\n"
       "signed SBOM attestation by a trusted key, advisories), `docker compose up -d --remove-orphans`\n"
       "on project lucid-<cluster> (in an empty private directory), wait on health,\n"
       "then promote (last-good) or re-apply the last-good commit and mark the commit bad. A refused or\n"
@@ -397,8 +402,19 @@ void register_reconcile(CLI::App& app, Context& ctx) {
       "Reads <state-dir>/state.db (written by `lucidctl reconcile`) and asks the engine for the\n"
       "containers of lucid-<cluster>. Without --cluster: the fleet, one line per cluster (HEALTHY:\n"
       "services healthy, or running without a healthcheck, of those present). Exit: 0 printed, 2 the\n"
-      "store cannot be read.");
-  status->callback([st, &ctx] { ctx.exit_code = run_status(st->cluster, st->state_dir, st->json); });
+      "store cannot be read.\n"
+      "With --fleet --repo URL: the console's view of every cluster of every wave (see `lucidctl wave`).");
+  auto fleet = std::make_shared<ConsoleArgs>();
+  status->add_flag("--fleet", st->fleet,
+                   "Every cluster of every wave, as the console sees them (from "
+                   "their status URLs), instead of this host's state store");
+  status->add_option("--repo", fleet->repo, "With --fleet: the config repo URL");
+  status->add_option("--console-dir", fleet->console_dir,
+                     "With --fleet: the console's directory (default /var/lib/lucid/console)");
+  status->callback([st, fleet, &ctx] {
+    ctx.exit_code = st->fleet ? run_fleet_console_status(*fleet, st->json)
+                              : run_status(st->cluster, st->state_dir, st->json);
+  });
 }
 
 }  // namespace lucidctl

@@ -36,8 +36,6 @@ struct ClusterVerdict;
 
 namespace lucidctl {
 
-// Shared by verify --cluster and gate: the verdict as JSON, and as text lines with `indent`.
-nlohmann::ordered_json cluster_verdict_json(const lucid::supply::ClusterVerdict& v);
 void print_cluster_verdict(const lucid::supply::ClusterVerdict& v, const std::string& indent);
 
 }  // namespace lucidctl

@@ -10,23 +10,8 @@
 #include "lucid/supply/verify_images.h"
 
 namespace lucidctl {
-namespace {
 
 namespace sp = lucid::supply;
-
-const char* level_name(sp::ImageFinding::Level l) {
-  switch (l) {
-    case sp::ImageFinding::Level::kError:
-      return "error";
-    case sp::ImageFinding::Level::kWarning:
-      return "warning";
-    case sp::ImageFinding::Level::kWaived:
-      return "waived";
-  }
-  return "error";
-}
-
-}  // namespace
 
 std::string registry_url(const std::string& flag, const std::string& fallback) {
   std::string u = flag;
@@ -41,32 +26,6 @@ std::string registry_url(const std::string& flag, const std::string& fallback) {
   return u;
 }
 
-nlohmann::ordered_json cluster_verdict_json(const sp::ClusterVerdict& v) {
-  nlohmann::ordered_json j;
-  j["cluster"] = v.cluster;
-  j["ok"] = v.ok();
-  j["images"] = nlohmann::json::array();
-  for (const auto& i : v.images) {
-    nlohmann::ordered_json e;
-    e["service"] = i.service;
-    e["image"] = i.image;
-    e["digest"] = i.digest;
-    e["ok"] = i.ok();
-    e["signer"] = i.signer;
-    e["sbom_packages"] = i.sbom_packages;
-    e["findings"] = nlohmann::json::array();
-    for (const auto& f : i.findings) {
-      // unreachable: no verdict on the image (a mirror fault or lag); a reconciler retries it.
-      e["findings"].push_back({{"level", level_name(f.level)},
-                               {"check", f.check},
-                               {"message", f.message},
-                               {"unreachable", f.unreachable}});
-    }
-    j["images"].push_back(e);
-  }
-  return j;
-}
-
 void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& indent) {
   for (const auto& i : v.images) {
     if (i.ok())
@@ -75,7 +34,7 @@ void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& inden
     else
       fmt::print("{}REFUSED {}\n", indent, i.service);
     for (const auto& f : i.findings)
-      fmt::print("{}  {:<7} {}{}\n", indent, level_name(f.level), f.message,
+      fmt::print("{}  {:<7} {}{}\n", indent, sp::to_string(f.level), f.message,
                  f.unreachable ? " [no verdict: the mirror's state, not the image's]" : "");
   }
   std::size_t refused = 0;
@@ -102,7 +61,7 @@ int run_verify_cluster(const VerifyArgs& args) {
     return 2;
   }
   if (args.json)
-    fmt::print("{}\n", cluster_verdict_json(*verdict).dump());
+    fmt::print("{}\n", sp::to_json(*verdict).dump());
   else
     print_cluster_verdict(*verdict, "");
   return verdict->ok() ? 0 : 1;

@@ -23,5 +23,8 @@ void register_build(CLI::App& app, Context& ctx);
 void register_sign(CLI::App& app, Context& ctx);
 void register_gate(CLI::App& app, Context& ctx);
 void register_reconcile(CLI::App& app, Context& ctx);
+void register_wave(CLI::App& app, Context& ctx);
+void register_console(CLI::App& app, Context& ctx);
+void register_accept(CLI::App& app, Context& ctx);
 
 }  // namespace lucidctl

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   lucidctl::register_sign(app, ctx);
   lucidctl::register_gate(app, ctx);
   lucidctl::register_reconcile(app, ctx);
+  lucidctl::register_wave(app, ctx);
+  lucidctl::register_console(app, ctx);
+  lucidctl::register_accept(app, ctx);
 
   try {
     app.parse(argc, argv);

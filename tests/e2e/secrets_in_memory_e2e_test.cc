@@ -152,7 +152,7 @@ std::string observer_script(const fs::path& dir, const std::string& name) {
       "# Observer only: records what it was started with, then waits to be killed.\n"
       "tr '\\000' '\\n' < /proc/$$/environ > '{0}/{1}.env'\n"
       "printf '%s\\n' \"$@\" > '{0}/{1}.args'\n"
-      "echo $$ > '{0}/{1}.pid'\n"
+      "echo $$ > '{0}/{1}.pid.part' && mv '{0}/{1}.pid.part' '{0}/{1}.pid'\n"
       "exec sleep 120\n",
       dir.string(), name);
 }

@@ -147,6 +147,9 @@ class ReconcileE2e : public ::testing::Test {
                                   "--health-timeout",
                                   "30s",
                                   "--insecure-skip-image-verify"};
+    // The test's repo has no waves: follow main unless the test names a branch.
+    if (std::find(flags.begin(), flags.end(), "--branch") == flags.end())
+      argv.insert(argv.end(), {"--branch", "main"});
     argv.insert(argv.end(), flags.begin(), flags.end());
     return argv;
   }

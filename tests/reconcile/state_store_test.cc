@@ -59,6 +59,42 @@ TEST(StateStore, RecordsRoundTrip) {
   EXPECT_FALSE(*store.is_bad("c1", "bbb"));
 }
 
+// Issue 11: the ref each cluster follows and when its last-good commit was promoted; a store made
+// before waves (no tracked_ref column) is upgraded in place, its records kept.
+TEST(StateStore, TrackedRefAndPromotionTimeAndAnOlderStoreUpgrades) {
+  lucid::testing::ScratchDir dir;
+  auto old = lucid::testing::run(
+      {"sqlite3", (dir / "state.db").string(),
+       "CREATE TABLE clusters (cluster TEXT PRIMARY KEY, desired TEXT NOT NULL DEFAULT '', applied TEXT NOT "
+       "NULL "
+       "DEFAULT '', last_good TEXT NOT NULL DEFAULT '', applied_plan TEXT NOT NULL DEFAULT '', "
+       "applied_hashes TEXT "
+       "NOT NULL DEFAULT '{}', last_good_plan TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL DEFAULT ''); "
+       "INSERT INTO clusters(cluster, last_good) VALUES ('c1', 'aaa');"});
+  if (old.exit_code != 0)
+    GTEST_SKIP() << "the sqlite3 shell is not installed (scripts/bootstrap): " << old.err;
+  auto store = open_store(dir / "state.db");
+  auto rec = store.cluster("c1");
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->last_good, "aaa");
+  EXPECT_EQ(rec->tracked_ref, "");
+  ASSERT_TRUE(store.set_desired("c1", "bbb", "refs/heads/wave/edge"));
+  EXPECT_EQ(store.cluster("c1")->tracked_ref, "refs/heads/wave/edge");
+  EXPECT_EQ(*store.promoted_at("c1", "bbb"), "");
+  for (const char* outcome : {"promoted", "rolled-back"}) {
+    auto id = store.begin_attempt("c1", "bbb", "deploy");
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(store.finish_attempt(*id, outcome, {}));
+  }
+  // The promotion's end, not the later attempt's.
+  auto attempts = store.attempts("c1");
+  ASSERT_TRUE(attempts && attempts->size() == 2);
+  EXPECT_EQ(*store.promoted_at("c1", "bbb"), (*attempts)[1].finished);
+  EXPECT_FALSE(store.promoted_at("c1", "bbb")->empty());
+  auto again = open_store(dir / "state.db");  // opening an upgraded store again changes nothing
+  EXPECT_EQ(again.cluster("c1")->tracked_ref, "refs/heads/wave/edge");
+}
+
 TEST(StateStore, FailedTransactionRollsBack) {
   lucid::testing::ScratchDir dir;
   auto store = open_store(dir / "state.db");

@@ -52,6 +52,8 @@ Result<HttpResponse> perform(const std::string& method, const std::string& url, 
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
+  const std::string proxy = "socks5h://" + o.socks_proxy;
+  if (!o.socks_proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, proxy.c_str());
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);

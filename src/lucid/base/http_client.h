@@ -28,6 +28,9 @@ struct HttpOptions {
   std::string unix_socket;  // when set, connect here; the URL's host is then only a name ("http://docker")
   std::chrono::milliseconds timeout{5000};
   std::map<std::string, std::string> headers;
+  // "host:port" of a SOCKS5 proxy that resolves names itself (TOR_SOCKS, for onion addresses): the
+  // request goes only through it. Empty: libcurl's default (the environment's *_proxy).
+  std::string socks_proxy;
 };
 
 // Fails (kIo) when no connection could be made or the transfer broke; any HTTP status is a success.

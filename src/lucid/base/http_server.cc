@@ -49,10 +49,16 @@ void send_all(int fd, const std::string& data) {
   }
 }
 
+std::string extra_headers(const Response& r) {
+  std::string out;
+  for (const auto& [name, value] : r.headers) out += fmt::format("{}: {}\r\n", name, value);
+  return out;
+}
+
 std::string render(const Response& r) {
   return fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", r.status,
-      status_text(r.status), r.content_type, r.body.size(), r.body);
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n{}", r.status,
+      status_text(r.status), r.content_type, r.body.size(), extra_headers(r), r.body);
 }
 
 std::string lower(std::string s) {
@@ -62,10 +68,47 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+bool Stream::write(std::string_view data) {
+  if (broken_ || stop_.stop_requested()) return false;
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // closed, reset, or the send timeout (a client that stopped reading)
+      broken_ = true;
+      return false;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool Stream::open() {
+  if (broken_ || stop_.stop_requested()) return false;
+  pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) > 0) {
+    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) broken_ = true;
+    char c;
+    // A streaming client sends nothing after its request: readable means closed (0) or garbage.
+    if (!broken_ && (p.revents & POLLIN) && ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) broken_ = true;
+  }
+  return !broken_;
+}
+
 std::string status_text(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 401:
+      return "Unauthorized";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
     case 400:
       return "Bad Request";
     case 403:
@@ -126,10 +169,13 @@ Server::~Server() {
 
 void Server::stop() {
   if (stopping_.exchange(true)) return;
+  stop_source_.request_stop();  // streams waiting between writes wake up and return
   char c = 1;
   [[maybe_unused]] auto n = ::write(wake_pipe_[1], &c, 1);
   if (acceptor_.joinable()) acceptor_.join();
   std::unique_lock lock(mu_);
+  // A stream blocked in send (a client that stopped reading) would wait out the send timeout.
+  for (int fd : stream_fds_) ::shutdown(fd, SHUT_RDWR);
   idle_.wait(lock, [&] { return active_ == 0; });
 }
 
@@ -202,6 +248,7 @@ void Server::serve(int fd) {
     return;
   }
   std::string head = buf.substr(0, end);
+  std::string rest = buf.substr(end + 4);
   auto line_end = head.find("\r\n");
   std::string request_line = head.substr(0, line_end);
   auto sp1 = request_line.find(' ');
@@ -231,13 +278,74 @@ void Server::serve(int fd) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
     req.headers[lower(line.substr(0, colon))] = value;
   }
+  if (req.headers.contains("transfer-encoding")) {
+    send_all(fd, render({411, "text/plain", "send the body with Content-Length (no chunked encoding)\n"}));
+    return;
+  }
+  if (auto cl = req.headers.find("content-length"); cl != req.headers.end()) {
+    std::size_t length = 0;
+    bool ok = !cl->second.empty() && cl->second.size() <= 12;
+    for (char c : cl->second) {
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) length = length * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (!ok) {
+      send_all(fd, render({400, "text/plain", "bad Content-Length\n"}));
+      return;
+    }
+    if (length > options_.max_body_bytes) {
+      send_all(fd, render({413, "text/plain", "request body too large\n"}));
+      // Closing with the body unread would reset the connection before the client reads the 413.
+      ::shutdown(fd, SHUT_WR);
+      for (std::size_t drained = 0; drained < length && drained < (1u << 20);) {
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        drained += static_cast<std::size_t>(n);
+      }
+      return;
+    }
+    while (rest.size() < length) {
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // timeout or closed before the whole body
+      rest.append(chunk, static_cast<std::size_t>(n));
+    }
+    req.body = rest.substr(0, length);
+  }
   Response resp;
   try {
     resp = handler_(req);
   } catch (const std::exception&) {
     resp = {500, "text/plain", "internal error\n"};
   }
+  if (resp.stream) {
+    run_stream(fd, resp);
+    return;
+  }
   send_all(fd, render(resp));
+}
+
+void Server::run_stream(int fd, const Response& resp) {
+  {
+    std::lock_guard lock(mu_);
+    if (streams_ >= options_.max_streams || stopping_) {
+      send_all(fd, render({503, "text/plain", "too many streams\n"}));
+      return;
+    }
+    ++streams_;
+    stream_fds_.insert(fd);
+  }
+  send_all(fd, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{}Connection: close\r\n\r\n", resp.status,
+                           status_text(resp.status), resp.content_type, extra_headers(resp)));
+  Stream stream(fd, stop_source_.get_token());
+  try {
+    resp.stream(stream);
+  } catch (const std::exception&) {
+    // the connection just ends: the client sees a closed stream and reconnects
+  }
+  std::lock_guard lock(mu_);
+  --streams_;
+  stream_fds_.erase(fd);
 }
 
 }  // namespace lucid::http

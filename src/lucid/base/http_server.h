@@ -1,5 +1,7 @@
 // A minimal HTTP/1.1 server for small JSON and text APIs: one accept thread over several listen
-// addresses, one bounded worker per connection, bounded request sizes, `Connection: close`.
+// addresses, one bounded worker per connection, bounded request sizes, `Connection: close`. A
+// response may instead stream (server-sent events): its callback writes until the client goes away
+// or the server stops.
 #pragma once
 
 #include <atomic>
@@ -10,8 +12,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "lucid/base/result.h"
@@ -25,18 +31,45 @@ struct Request {
   std::string local_ip;                        // the address the connection arrived on
   std::uint16_t local_port = 0;
   std::string peer_ip;
+  std::string body;  // the Content-Length bytes after the headers (at most max_body_bytes)
+};
+
+// One streaming response's connection, handed to `Response::stream` after the status line and
+// headers went out.
+class Stream {
+ public:
+  Stream(int fd, std::stop_token stop) : fd_(fd), stop_(std::move(stop)) {}
+  // Sends `data` whole; false once the client has gone away, a send timed out or the server stops
+  // (the callback should return then).
+  bool write(std::string_view data);
+  // Requested when the server stops: wait on it (std::condition_variable_any::wait_for takes it) so
+  // that a stream blocked between writes ends at once.
+  std::stop_token stop_token() const { return stop_; }
+  // False when the server stops or the client closed its end.
+  bool open();
+
+ private:
+  int fd_;
+  std::stop_token stop_;
+  bool broken_ = false;
 };
 
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra headers
+  // When set, `body` is ignored: no Content-Length is sent and the callback writes the body through
+  // the Stream until it returns (e.g. text/event-stream). Counts against ServerOptions::max_streams.
+  std::function<void(Stream&)> stream = {};
 };
 
 using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::size_t max_request_bytes = 16 * 1024;  // request line + headers
+  std::size_t max_body_bytes = 64 * 1024;     // a larger Content-Length is answered 413
+  int max_streams = 16;                       // concurrent streaming responses; more are answered 503
   int max_connections = 64;                   // more are answered 503 and closed
   std::chrono::milliseconds io_timeout{5000};
 };
@@ -52,13 +85,15 @@ class Server {
 
   // The bound port of listen address `i` (useful with port 0).
   std::uint16_t port(std::size_t i) const { return ports_.at(i); }
-  // Stops accepting and waits for in-flight requests to finish.
+  // Stops accepting, ends streaming responses (their stop token is requested and their writes fail)
+  // and waits for in-flight requests to finish.
   void stop();
 
  private:
   Server(Handler handler, ServerOptions options) : handler_(std::move(handler)), options_(options) {}
   void accept_loop();
   void serve(int fd);
+  void run_stream(int fd, const Response& resp);
 
   Handler handler_;
   ServerOptions options_;
@@ -67,9 +102,12 @@ class Server {
   int wake_pipe_[2] = {-1, -1};
   std::thread acceptor_;
   std::atomic<bool> stopping_{false};
+  std::stop_source stop_source_;
   std::mutex mu_;
   std::condition_variable idle_;
   int active_ = 0;
+  int streams_ = 0;
+  std::set<int> stream_fds_;  // shut down by stop()
 };
 
 std::string status_text(int status);

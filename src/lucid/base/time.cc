@@ -8,6 +8,32 @@ std::string utc_now_rfc3339() {
   return rfc3339(std::time(nullptr));
 }
 
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  // Exactly YYYY-MM-DDTHH:MM:SSZ: the one form Lucid writes.
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z')
+    return std::nullopt;
+  auto number = [&](std::size_t at, std::size_t n) -> int {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = number(5, 2) - 1;
+  tm.tm_mday = number(8, 2);
+  tm.tm_hour = number(11, 2);
+  tm.tm_min = number(14, 2);
+  tm.tm_sec = number(17, 2);
+  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
+    return std::nullopt;
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
 std::string rfc3339(std::time_t when) {
   std::tm tm{};
   ::gmtime_r(&when, &tm);

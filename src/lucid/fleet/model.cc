@@ -46,6 +46,8 @@ void load_clusters(Model& m) {
       wave.name = scalar(w.find("name")).value_or(LString{"", w.mark});
       wave.ref = scalar(w.find("ref")).value_or(LString{"", w.mark});
       wave.gates = scalars(w.find("gates"));
+      wave.soak = scalar(w.find("soak"));
+      wave.stale_after = scalar(w.find("stale_after"));
       m.waves.push_back(std::move(wave));
     }
   }
@@ -63,6 +65,7 @@ void load_clusters(Model& m) {
       cl.wave = scalar(c.find("wave")).value_or(LString{"", c.mark});
       cl.profiles = scalars(c.find("profiles"));
       cl.docker_host = scalar(c.find("docker_host"));
+      cl.status = scalar(c.find("status"));
       if (const Node* labels = c.find("labels"); labels && labels->is_mapping())
         for (const auto& [lk, lv] : labels->entries)
           cl.labels.emplace_back(LString{lk.value, lk.mark}, LString{lv.value, lv.mark});

@@ -26,6 +26,7 @@ inline constexpr const char* kSecretsDir = "secrets";
 struct Wave {
   LString name, ref;
   std::vector<LString> gates;
+  std::optional<LString> soak, stale_after;  // durations (rollout/fleet_definition.h reads them)
 };
 
 struct Cluster {
@@ -33,6 +34,7 @@ struct Cluster {
   LString wave;
   std::vector<LString> profiles;
   std::optional<LString> docker_host;
+  std::optional<LString> status;  // URL of the site reconciler's /status (the console polls it)
   std::vector<std::pair<LString, LString>> labels;
   // clusters/<id>/.env, when present.
   std::optional<EnvFile> env;

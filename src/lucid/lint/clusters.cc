@@ -1,5 +1,6 @@
 // clusters/*: clusters.yaml has unique ids with existing clusters/<id>/ directories, only SPEC-4's
-// waves in SPEC order, clusters on defined waves, and each cluster's profiles equal to its .env PROFILES.
+// waves in SPEC order, clusters on defined waves, each cluster's profiles equal to its .env PROFILES,
+// and the rollout fields the console reads (soak, stale_after, status) well-formed.
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -7,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/time.h"
 #include "lucid/lint/checks.h"
 
 namespace lucid::lint {
@@ -48,10 +50,30 @@ void check_waves(const Context& ctx, Sink& sink) {
   }
 }
 
+// The fields the console reads (rollout/fleet_definition.h): a typo here would only show when an
+// operator promotes.
+void check_rollout_fields(const Context& ctx, Sink& sink) {
+  for (const auto& w : ctx.model.waves)
+    for (const auto* field : {&w.soak, &w.stale_after})
+      if (*field) {
+        auto d = parse_duration((*field)->value);
+        if (!d || d->count() <= 0)
+          sink.add((*field)->mark, "clusters/rollout-fields",
+                   fmt::format("wave '{}': '{}' is not a duration", w.name.value, (*field)->value),
+                   "write a positive duration such as 30s, 10m or 1h");
+      }
+  for (const auto& c : ctx.model.clusters)
+    if (c.status && !c.status->value.starts_with("http://") && !c.status->value.starts_with("https://"))
+      sink.add(c.status->mark, "clusters/rollout-fields",
+               fmt::format("cluster '{}': status '{}' is not an http(s) URL", c.id.value, c.status->value),
+               "the URL of the site reconciler's /status, e.g. http://<onion>.onion:9464/status");
+}
+
 }  // namespace
 
 void check_clusters(const Context& ctx, Sink& sink) {
   check_waves(ctx, sink);
+  check_rollout_fields(ctx, sink);
   std::set<std::string> waves;
   for (const auto& w : ctx.model.waves) waves.insert(w.name.value);
   std::unordered_set<std::string> ids;

@@ -58,6 +58,8 @@ const std::vector<RuleInfo>& rules() {
       {"clusters/unknown-wave", Severity::kError, "waves are SPEC waves; clusters name a defined wave"},
       {"clusters/wave-order", Severity::kError, "waves are listed in SPEC order, once each"},
       {"clusters/profiles-mismatch", Severity::kError, "clusters.yaml profiles equal the .env PROFILES"},
+      {"clusters/rollout-fields", Severity::kError,
+       "soak and stale_after are durations; status is an http(s) URL"},
   };
   return kRules;
 }

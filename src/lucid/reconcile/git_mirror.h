@@ -11,8 +11,8 @@
 
 namespace lucid::reconcile {
 
-// The one decision of which ref a cluster follows (a branch for now; later the cluster's wave ref
-// from clusters.yaml). `branch` may already be a full ref ("refs/heads/x").
+// A branch name as a full ref ("refs/heads/x"); a full ref stays as it is. Which ref a cluster
+// follows (--branch, else its wave's) is decided in reconciler.cc.
 std::string tracked_ref(const std::string& branch);
 
 // The git options that send a fetch of `url` through the SOCKS5 proxy `proxy` ("host:port", names

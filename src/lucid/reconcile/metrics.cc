@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/files.h"
 #include "lucid/base/time.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
@@ -74,6 +75,8 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
   if (!bad) return std::unexpected(bad.error());
   nlohmann::ordered_json j;
   j["cluster"] = cluster;
+  j["reported"] = utc_now_rfc3339();  // the site's clock, for the console to compare with its own
+  j["ref"] = rec->tracked_ref;
   j["desired"] = rec->desired;
   if (!mirror.empty() && !rec->desired.empty())
     if (auto t = commit_time(mirror, rec->desired); t) {
@@ -84,6 +87,11 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
     }
   j["applied"] = rec->applied;
   j["last_good"] = rec->last_good;
+  // Since when the last-good commit has run: the end of its promotion (the console's soak starts here).
+  auto since = rec->last_good.empty() ? Result<std::string>(std::string())
+                                      : store.promoted_at(cluster, rec->last_good);
+  if (!since) return std::unexpected(since.error());
+  j["last_good_since"] = *since;
   j["bad_commits"] = *bad;
   j["services"] = nlohmann::json::array();
   auto containers = engine::list_project(docker, engine::project_name(cluster));
@@ -115,6 +123,17 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
   };
   j["attempts"] = as_json(*tried);
   j["drift_corrections"] = as_json(*drift);  // newest first: corrected, failed or held
+  // The newest `lucidctl accept` results (docs/formats.md), beside the mirror in the state directory.
+  if (!mirror.empty()) {
+    const auto file = mirror.parent_path() / "acceptance" / (cluster + ".json");
+    if (auto text = read_text_file(file); text) {
+      auto acc = nlohmann::ordered_json::parse(*text, nullptr, false);
+      if (acc.is_object())
+        j["acceptance"] = std::move(acc);
+      else
+        j["acceptance_error"] = file.string() + ": not a JSON object";
+    }
+  }
   return j;
 }
 

@@ -44,7 +44,9 @@ class Metrics {
 // desired/applied/last-good, bad commits, per-service state and health (from the engine, when it
 // answers), the newest `attempts` attempts and drift corrections: what `lucidctl status --json` and
 // /status print. With the reconciler's `mirror` (<state-dir>/mirror.git), also the committer time and
-// age of the desired commit (how old the newest fetched commit is: a frozen remote shows here).
+// age of the desired commit (how old the newest fetched commit is: a frozen remote shows here), and
+// the newest `lucidctl accept` results from <state-dir>/acceptance/<cluster>.json (the mirror's
+// directory). docs/console.md "Site status" lists the fields.
 Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
                                            const std::string& cluster, int attempts = 10,
                                            const std::filesystem::path& mirror = {});

@@ -14,6 +14,7 @@
 #include "lucid/engine/start_existing.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
+#include "lucid/rollout/fleet_definition.h"
 #include "lucid/supply/git_repo.h"
 #include "lucid/yaml/loader.h"
 #include "lucid/yaml/scalar.h"
@@ -117,12 +118,14 @@ class Pass {
       : c_(c), verifier_(v), store_(s), docker_(d), options_(o) {}
 
   Result<PassReport> run() {
-    auto commit = fetch_tracked(mirror_of(c_), c_.repo_url, tracked_ref(c_.branch), c_.socks_proxy,
-                                tracking_ref(c_.cluster));
+    auto ref = ref_to_follow();
+    if (!ref) return keep_running_offline(ref.error());
+    report_.ref = *ref;
+    auto commit = fetch_tracked(mirror_of(c_), c_.repo_url, *ref, c_.socks_proxy, tracking_ref(c_.cluster));
     if (!commit) return keep_running_offline(commit.error());
     report_.commit = *commit;
     if (auto t = commit_time(mirror_of(c_), *commit); t) report_.commit_time = *t;
-    if (auto s = store_.set_desired(c_.cluster, *commit); !s) return std::unexpected(s.error());
+    if (auto s = store_.set_desired(c_.cluster, *commit, *ref); !s) return std::unexpected(s.error());
     if (c_.retry && *c_.retry == *commit)
       if (auto s = store_.clear_bad(c_.cluster, *commit); !s) return std::unexpected(s.error());
     auto rec = store_.cluster(c_.cluster);
@@ -165,6 +168,36 @@ class Pass {
     report_.outcome = std::move(what);
     report_.reasons = std::move(reasons);
     return report_;
+  }
+
+  // Which ref to fetch (ReconcileConfig::branch). The wave ref is read from the last-good commit,
+  // which the site verified and runs; before the first promotion from the remote's default branch
+  // (every commit on the ref it names is verified like any other).
+  Result<std::string> ref_to_follow() const {
+    if (c_.branch) return tracked_ref(*c_.branch);
+    auto rec = store_.cluster(c_.cluster);
+    if (!rec) return std::unexpected(rec.error());
+    std::string from = rec->last_good, source = "the last-good commit";
+    if (from.empty()) {
+      // The remote's HEAD, else main (a bare remote's HEAD may name a branch never pushed).
+      const std::string into = "refs/lucid/head/" + c_.cluster;
+      auto head = fetch_tracked(mirror_of(c_), c_.repo_url, "HEAD", c_.socks_proxy, into);
+      if (!head) head = fetch_tracked(mirror_of(c_), c_.repo_url, "refs/heads/main", c_.socks_proxy, into);
+      if (!head) return std::unexpected(head.error());
+      from = *head;
+      source = "the remote's default branch";
+    }
+    auto text = supply::read_file_at(mirror_of(c_).string(), from, "clusters/clusters.yaml");
+    if (!text) return std::unexpected(text.error());
+    if (!*text)
+      return fail(ErrorKind::kNotFound, fmt::format("{} ({}) has no clusters/clusters.yaml to name the "
+                                                    "cluster's wave; give --branch",
+                                                    source, from.substr(0, 12)));
+    auto ref = rollout::wave_ref_of(**text, c_.cluster);
+    if (!ref)
+      return fail(ref.error().kind, fmt::format("{} ({}): {}; give --branch to follow a ref explicitly",
+                                                source, from.substr(0, 12), ref.error().message));
+    return ref;
   }
 
   // The fetched commit is older than --max-commit-age: the remote may be frozen (or replayed).

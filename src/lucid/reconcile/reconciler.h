@@ -28,8 +28,11 @@ namespace lucid::reconcile {
 
 struct ReconcileConfig {
   std::string cluster;
-  std::string repo_url;              // local path or file:// (any URL git fetches)
-  std::string branch = "main";       // see tracked_ref()
+  std::string repo_url;  // local path or file:// (any URL git fetches)
+  // The ref to follow. Unset: the cluster's wave ref from clusters/clusters.yaml — of the last-good
+  // commit once there is one (a new commit cannot move its own site to another wave before it is
+  // promoted), else of the remote's default branch.
+  std::optional<std::string> branch;
   std::string socks_proxy;           // "host:port" (TOR_SOCKS): fetch only through it, fail-closed
   std::filesystem::path state_dir;   // holds mirror.git/ and scratch checkouts
   std::optional<std::string> retry;  // a commit marked bad that may be tried again
@@ -74,6 +77,7 @@ struct PassOptions {
 };
 
 struct PassReport {
+  std::string ref;               // the ref followed (refs/heads/…)
   std::string commit;            // fetched from the tracked ref (the last-good one when the fetch failed)
   std::int64_t commit_time = 0;  // its committer time (Unix seconds; 0 unknown)
   std::string fetch_error;       // the remote could not be fetched: the pass kept the last-good commit

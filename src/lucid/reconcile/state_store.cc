@@ -166,6 +166,14 @@ Result<StateStore> StateStore::open(const std::filesystem::path& file) {
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
     if (auto s = store.exec(sql); !s) return std::unexpected(with_context(file.string(), s.error()));
   if (auto s = store.exec(kSchema); !s) return std::unexpected(with_context(file.string(), s.error()));
+  // Added with waves (issue 11): the ref the cluster follows. Stores made before lack the column.
+  if (auto has =
+          Stmt(store.db_, "SELECT 1 FROM pragma_table_info('clusters') WHERE name = 'tracked_ref'").step();
+      !has)
+    return std::unexpected(with_context(file.string(), has.error()));
+  else if (!*has)
+    if (auto s = store.exec("ALTER TABLE clusters ADD COLUMN tracked_ref TEXT NOT NULL DEFAULT ''"); !s)
+      return std::unexpected(with_context(file.string(), s.error()));
   return store;
 }
 
@@ -207,7 +215,8 @@ Status StateStore::transaction(const std::function<Status()>& body) {
 
 Result<ClusterRecord> StateStore::cluster(const std::string& cluster) const {
   Stmt q(db_,
-         "SELECT desired, applied, last_good, applied_plan, applied_hashes, last_good_plan, updated "
+         "SELECT desired, applied, last_good, applied_plan, applied_hashes, last_good_plan, updated, "
+         "tracked_ref "
          "FROM clusters WHERE cluster = ?");
   q.text(1, cluster);
   ClusterRecord rec;
@@ -225,16 +234,29 @@ Result<ClusterRecord> StateStore::cluster(const std::string& cluster) const {
       if (v.is_string()) rec.applied_hashes[k] = v.get<std::string>();
   rec.last_good_plan = q.col(5);
   rec.updated = q.col(6);
+  rec.tracked_ref = q.col(7);
   return rec;
 }
 
-Status StateStore::set_desired(const std::string& cluster, const std::string& commit) {
+Status StateStore::set_desired(const std::string& cluster, const std::string& commit,
+                               const std::string& ref) {
   if (auto s = ensure_row(db_, cluster); !s) return s;
-  return Stmt(db_, "UPDATE clusters SET desired = ?, updated = ? WHERE cluster = ?")
+  return Stmt(db_, "UPDATE clusters SET desired = ?, tracked_ref = ?, updated = ? WHERE cluster = ?")
       .text(1, commit)
-      .text(2, utc_now_rfc3339())
-      .text(3, cluster)
+      .text(2, ref)
+      .text(3, utc_now_rfc3339())
+      .text(4, cluster)
       .run();
+}
+
+Result<std::string> StateStore::promoted_at(const std::string& cluster, const std::string& commit) const {
+  Stmt q(db_,
+         "SELECT finished FROM attempts WHERE cluster = ? AND commit_id = ? AND outcome = 'promoted' "
+         "ORDER BY id DESC LIMIT 1");
+  q.text(1, cluster).text(2, commit);
+  auto row = q.step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? q.col(0) : std::string();
 }
 
 Status StateStore::set_applied(const std::string& cluster, const std::string& commit,

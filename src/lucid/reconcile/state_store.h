@@ -33,6 +33,7 @@ struct ClusterRecord {
   std::map<std::string, std::string> applied_hashes;  // service → config hash on the containers
   std::string last_good_plan;                         // YAML, secret references unresolved
   std::string updated;                                // RFC 3339
+  std::string tracked_ref;                            // the ref the newest fetch followed
 };
 
 struct Attempt {
@@ -62,7 +63,7 @@ class StateStore {
   Result<std::vector<std::string>> cluster_ids() const;
   // The cluster's record; an empty record (cluster set) when it has none yet.
   Result<ClusterRecord> cluster(const std::string& cluster) const;
-  Status set_desired(const std::string& cluster, const std::string& commit);
+  Status set_desired(const std::string& cluster, const std::string& commit, const std::string& ref = {});
   Status set_applied(const std::string& cluster, const std::string& commit, const std::string& plan_yaml,
                      const std::map<std::string, std::string>& hashes);
   // last_good = commit, with its plan (normally the applied one).
@@ -72,6 +73,8 @@ class StateStore {
                                      const std::string& kind);
   Status finish_attempt(std::int64_t id, const std::string& outcome, const std::vector<std::string>& reasons);
   // Newest first; only those of `kind` when given.
+  // When `commit` was last promoted on the cluster (RFC 3339, the attempt's end); "" when never.
+  Result<std::string> promoted_at(const std::string& cluster, const std::string& commit) const;
   Result<std::vector<Attempt>> attempts(const std::string& cluster, int limit = 20,
                                         const std::string& kind = {}) const;
 

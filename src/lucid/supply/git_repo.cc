@@ -7,9 +7,8 @@
 #include "lucid/base/subprocess.h"
 
 namespace lucid::supply {
-namespace {
 
-Result<ProcessResult> git(const std::string& repo, std::vector<std::string> args) {
+Result<ProcessResult> run_git(const std::string& repo, std::vector<std::string> args) {
   std::vector<std::string> argv = {"git", "-C", repo};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions options;
@@ -20,11 +19,13 @@ Result<ProcessResult> git(const std::string& repo, std::vector<std::string> args
   return r;
 }
 
+namespace {
+
 Status check_repo(const std::string& repo) {
   std::error_code ec;
   if (!std::filesystem::is_directory(repo, ec))
     return fail(ErrorKind::kNotFound, fmt::format("{}: no such directory", repo));
-  auto r = git(repo, {"rev-parse", "--git-dir"});
+  auto r = run_git(repo, {"rev-parse", "--git-dir"});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kNotFound, fmt::format("{}: not a git repository ({})", repo, first_line(r->err)));
@@ -42,7 +43,7 @@ Result<std::string> resolve_commit(const std::string& repo, std::string_view rev
   if (auto s = check_repo(repo); !s) return std::unexpected(s.error());
   if (rev.empty()) return fail(ErrorKind::kInvalidArgument, "empty revision");
   auto r =
-      git(repo, {"rev-parse", "--verify", "--quiet", "--end-of-options", std::string(rev) + "^{commit}"});
+      run_git(repo, {"rev-parse", "--verify", "--quiet", "--end-of-options", std::string(rev) + "^{commit}"});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kNotFound, fmt::format("{}: revision \"{}\" names no commit", repo, rev));
@@ -50,7 +51,7 @@ Result<std::string> resolve_commit(const std::string& repo, std::string_view rev
 }
 
 Result<std::string> read_commit_object(const std::string& repo, const std::string& commit_id) {
-  auto r = git(repo, {"cat-file", "commit", commit_id});
+  auto r = run_git(repo, {"cat-file", "commit", commit_id});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kNotFound,
@@ -60,10 +61,10 @@ Result<std::string> read_commit_object(const std::string& repo, const std::strin
 
 Result<std::optional<std::string>> read_file_at(const std::string& repo, const std::string& commit_id,
                                                 const std::string& path) {
-  auto id = git(repo, {"rev-parse", "--verify", "--quiet", "--end-of-options", commit_id + ":" + path});
+  auto id = run_git(repo, {"rev-parse", "--verify", "--quiet", "--end-of-options", commit_id + ":" + path});
   if (!id) return std::unexpected(id.error());
   if (id->exit_code != 0) return std::optional<std::string>();
-  auto r = git(repo, {"cat-file", "blob", strip_newline(id->out)});
+  auto r = run_git(repo, {"cat-file", "blob", strip_newline(id->out)});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kInvalidArgument,
@@ -73,7 +74,7 @@ Result<std::optional<std::string>> read_file_at(const std::string& repo, const s
 
 Result<bool> is_ancestor(const std::string& repo, const std::string& ancestor,
                          const std::string& descendant) {
-  auto r = git(repo, {"merge-base", "--is-ancestor", ancestor, descendant});
+  auto r = run_git(repo, {"merge-base", "--is-ancestor", ancestor, descendant});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code == 0) return true;
   if (r->exit_code == 1) return false;

@@ -5,10 +5,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lucid/base/result.h"
+#include "lucid/base/subprocess.h"
 
 namespace lucid::supply {
+
+// `git -C REPO ARGS…` without a shell (the environment allow-list of base/subprocess). kNotFound when
+// git is not installed; a non-zero exit is the caller's to judge.
+Result<ProcessResult> run_git(const std::string& repo, std::vector<std::string> args);
 
 // The full id of the commit `rev` names. kNotFound when REPO is not a git repository or `rev`
 // names no commit.

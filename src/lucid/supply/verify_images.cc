@@ -244,4 +244,40 @@ Result<ClusterVerdict> verify_cluster_images(const fs::path& repo, const std::st
   return out;
 }
 
+const char* to_string(ImageFinding::Level level) {
+  switch (level) {
+    case ImageFinding::Level::kError:
+      return "error";
+    case ImageFinding::Level::kWarning:
+      return "warning";
+    case ImageFinding::Level::kWaived:
+      return "waived";
+  }
+  return "error";
+}
+
+nlohmann::ordered_json to_json(const ClusterVerdict& v) {
+  nlohmann::ordered_json j;
+  j["cluster"] = v.cluster;
+  j["ok"] = v.ok();
+  j["images"] = nlohmann::json::array();
+  for (const auto& i : v.images) {
+    nlohmann::ordered_json e;
+    e["service"] = i.service;
+    e["image"] = i.image;
+    e["digest"] = i.digest;
+    e["ok"] = i.ok();
+    e["signer"] = i.signer;
+    e["sbom_packages"] = i.sbom_packages;
+    e["findings"] = nlohmann::json::array();
+    for (const auto& f : i.findings)
+      e["findings"].push_back({{"level", to_string(f.level)},
+                               {"check", f.check},
+                               {"message", f.message},
+                               {"unreachable", f.unreachable}});
+    j["images"].push_back(e);
+  }
+  return j;
+}
+
 }  // namespace lucid::supply

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lucid/base/result.h"
 #include "lucid/supply/advisory_match.h"
 #include "lucid/supply/component_waivers.h"
@@ -71,5 +73,12 @@ ImageVerdict verify_image(RegistryClient& client, const ImagePolicy& policy, std
 Result<ClusterVerdict> verify_cluster_images(const std::filesystem::path& repo, const std::string& cluster,
                                              RegistryClient& client, const ImagePolicy& policy,
                                              const std::vector<std::string>& only = {});
+
+// "error", "warning", "waived".
+const char* to_string(ImageFinding::Level level);
+// The verdict as `lucidctl verify --cluster --json` prints it (and the console serves it): cluster, ok,
+// images[{service, image, digest, ok, signer, sbom_packages, findings[{level, check, message,
+// unreachable}]}].
+nlohmann::ordered_json to_json(const ClusterVerdict& v);
 
 }  // namespace lucid::supply

@@ -1,0 +1,47 @@
+// The console's history of site reports: one SQLite file (WAL) of observations — when each site was
+// polled, whether it answered, and its status object — kept for a bounded time, so that gates can be
+// judged over a wave's soak time and the page can show what changed. Polls that find a site as it was
+// extend one row (first_seen … polled_at), so the store grows with changes, not with polls. Secrets
+// never reach it: a site's status carries commits, health and reasons, not plans.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lucid/base/result.h"
+#include "lucid/rollout/observation.h"
+
+struct sqlite3;
+
+namespace lucid::console {
+
+class HistoryStore {
+ public:
+  // Opens (creating) the store at `file`. Observations older than `keep` are dropped as new ones
+  // arrive.
+  static Result<HistoryStore> open(const std::filesystem::path& file,
+                                   std::chrono::seconds keep = std::chrono::hours(24));
+  HistoryStore(HistoryStore&&) noexcept;
+  HistoryStore& operator=(HistoryStore&&) noexcept;
+  HistoryStore(const HistoryStore&) = delete;
+  HistoryStore& operator=(const HistoryStore&) = delete;
+  ~HistoryStore();
+
+  Status add(const rollout::Observation& o);
+  // The cluster's observations seen at or after `since` (Unix seconds), oldest first.
+  Result<std::vector<rollout::Observation>> history(const std::string& cluster, std::int64_t since = 0) const;
+  // The newest observation of the cluster (cluster empty when there is none).
+  Result<rollout::Observation> latest(const std::string& cluster) const;
+
+ private:
+  explicit HistoryStore(sqlite3* db, std::chrono::seconds keep) : db_(db), keep_(keep) {}
+  sqlite3* db_ = nullptr;
+  std::chrono::seconds keep_;
+  mutable std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+};
+
+}  // namespace lucid::console
