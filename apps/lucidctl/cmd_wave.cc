@@ -72,9 +72,7 @@ std::unique_ptr<Console> open_console(const ConsoleArgs& a, const char* cmd) {
   }
   c.history.emplace(std::move(*history));
   if (!a.no_poll) {
-    auto head = c.repo->head();
-    auto def = head ? ro::load_definition(*c.repo, *head)
-                    : lucid::Result<ro::FleetDefinition>(std::unexpected(head.error()));
+    auto def = ro::current_definition(*c.repo);
     if (!def) {
       fmt::print(stderr, "lucidctl {}: {}\n", cmd, def.error().message);
       return nullptr;

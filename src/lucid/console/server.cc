@@ -267,9 +267,7 @@ void ConsoleService::step(std::int64_t t, bool fetch) {
     def = definition_;
   }
   if (fetch || !def) {
-    auto head = repo_.head();
-    auto loaded = head ? rollout::load_definition(repo_, *head)
-                       : Result<rollout::FleetDefinition>(std::unexpected(head.error()));
+    auto loaded = rollout::current_definition(repo_);
     std::lock_guard state(state_mu_);
     if (loaded) {
       definition_ = *loaded;

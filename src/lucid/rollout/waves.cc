@@ -91,20 +91,13 @@ Json summary(const ClusterView& c) {
   return j;
 }
 
-// The default branch's commit and the fleet definition read from it (what every action judges by).
-struct Current {
-  std::string head;
-  FleetDefinition def;
-};
-Result<Current> current_definition(const ConfigRepo& repo) {
+}  // namespace
+
+Result<FleetDefinition> current_definition(const ConfigRepo& repo) {
   auto head = repo.head();
   if (!head) return std::unexpected(head.error());
-  auto def = load_definition(repo, *head);
-  if (!def) return std::unexpected(def.error());
-  return Current{*head, std::move(*def)};
+  return load_definition(repo, *head);
 }
-
-}  // namespace
 
 Result<FleetDefinition> load_definition(const ConfigRepo& repo, const std::string& commit) {
   auto clusters = repo.read_file(commit, "clusters/clusters.yaml");
@@ -122,11 +115,10 @@ Result<FleetDefinition> load_definition(const ConfigRepo& repo, const std::strin
 }
 
 Result<FleetView> fleet_view(const ConfigRepo& repo, const History& history, std::int64_t now) {
-  auto cur = current_definition(repo);
-  if (!cur) return std::unexpected(cur.error());
-  const FleetDefinition* def = &cur->def;
+  auto def = current_definition(repo);
+  if (!def) return std::unexpected(def.error());
   FleetView view;
-  view.config_commit = cur->head;
+  view.config_commit = def->commit;
   view.now = now;
   for (const auto& w : def->waves) {
     WaveView wv;
@@ -185,10 +177,8 @@ nlohmann::ordered_json ActionResult::to_json() const {
 
 Result<ActionResult> promote(const ConfigRepo& repo, const History& history, const PromoteRequest& request,
                              std::int64_t now) {
-  auto cur = current_definition(repo);
-  if (!cur) return std::unexpected(cur.error());
-  const FleetDefinition* def = &cur->def;
-  const std::string* head = &cur->head;
+  auto def = current_definition(repo);
+  if (!def) return std::unexpected(def.error());
   auto wave = wave_named(*def, request.wave);
   if (!wave) return std::unexpected(wave.error());
   const WaveDefinition* prev = def->previous_wave(request.wave);
@@ -214,7 +204,7 @@ Result<ActionResult> promote(const ConfigRepo& repo, const History& history, con
     }
     target = *id;
   } else {
-    target = *head;
+    target = def->commit;
   }
   out.to = target;
   if (auto paused = repo.pause_of(request.wave); !paused) {
@@ -266,10 +256,9 @@ Result<ActionResult> promote(const ConfigRepo& repo, const History& history, con
 
 Result<ActionResult> pause(const ConfigRepo& repo, const std::string& wave, const std::string& reason,
                            const std::string& actor, const Signing& signing, std::int64_t now) {
-  auto cur = current_definition(repo);
-  if (!cur) return std::unexpected(cur.error());
-  const std::string* head = &cur->head;
-  auto w = wave_named(cur->def, wave);
+  auto def = current_definition(repo);
+  if (!def) return std::unexpected(def.error());
+  auto w = wave_named(*def, wave);
   if (!w) return std::unexpected(w.error());
   ActionResult out;
   out.wave = wave;
@@ -284,7 +273,7 @@ Result<ActionResult> pause(const ConfigRepo& repo, const std::string& wave, cons
   const std::string message =
       fmt::format("paused by {} at {}: {}", actor.empty() ? "an operator" : actor,
                   rfc3339(static_cast<std::time_t>(now)), reason.empty() ? "no reason given" : reason);
-  if (auto s = repo.pause(wave, at->empty() ? *head : *at, message, signing); !s)
+  if (auto s = repo.pause(wave, at->empty() ? def->commit : *at, message, signing); !s)
     return std::unexpected(s.error());
   out.done = true;
   out.detail = message;
@@ -308,9 +297,8 @@ Result<ActionResult> resume(const ConfigRepo& repo, const std::string& wave) {
 
 Result<ActionResult> rollback(const ConfigRepo& repo, const History& history, const RollbackRequest& request,
                               std::int64_t now) {
-  auto cur = current_definition(repo);
-  if (!cur) return std::unexpected(cur.error());
-  const FleetDefinition* def = &cur->def;
+  auto def = current_definition(repo);
+  if (!def) return std::unexpected(def.error());
   auto wave = wave_named(*def, request.wave);
   if (!wave) return std::unexpected(wave.error());
   ActionResult out;

@@ -96,5 +96,7 @@ Result<std::vector<std::string>> pause_after_failures(const ConfigRepo& repo, co
 
 // The definition read from `commit` of the repo (clusters.yaml and policies/waivers.yaml).
 Result<FleetDefinition> load_definition(const ConfigRepo& repo, const std::string& commit);
+// The same from the default branch (what every view and action judges by; `commit` says which).
+Result<FleetDefinition> current_definition(const ConfigRepo& repo);
 
 }  // namespace lucid::rollout
