@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "lucid/supply/advisory_match.h"
+#include "lucid/sbom/advisory_match.h"
 
 namespace {
 
-using namespace lucid::supply;
+using namespace lucid::sbom;
 
 std::vector<OsvAdvisory> synthetic_advisories(int n) {
   std::vector<OsvAdvisory> out;

@@ -2,6 +2,10 @@
 function(lucid_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                            -Wimplicit-fallthrough -Werror)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # What each mutex guards (base/thread_annotations.h) is checked where clang builds (scripts/fuzz).
+    target_compile_options(${target} PRIVATE -Wthread-safety -Werror=thread-safety)
+  endif()
   if(LUCID_SANITIZE)
     # GCC 12's flow-based warnings give false positives inside libstdc++ (std::regex,
     # std::function, vector growth) when sanitizers instrument the code; the release build keeps them.

@@ -17,6 +17,7 @@
 
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
+#include "lucid/base/number.h"
 #include "lucid/base/parallel.h"
 #include "lucid/base/process_hardening.h"
 #include "lucid/base/time.h"
@@ -51,19 +52,12 @@ int report(const Error& e, int code = kExitBadInput) {
 
 // "8MiB", "12M", "16777216" → bytes.
 lucid::Result<std::uint64_t> parse_size(const std::string& text) {
-  std::size_t pos = 0;
-  std::uint64_t n = 0;
-  if (text.empty() || text[0] < '0' || text[0] > '9') {
+  const std::size_t pos = text.find_first_not_of("0123456789");
+  auto n = lucid::parse_number<std::uint64_t>(std::string_view(text).substr(0, pos), "--chunk-size");
+  if (!n)
     return lucid::fail(ErrorKind::kInvalidArgument,
                        fmt::format("--chunk-size {}: not a size (use bytes or e.g. 8MiB)", text));
-  }
-  try {
-    n = std::stoull(text, &pos);
-  } catch (...) {
-    return lucid::fail(ErrorKind::kInvalidArgument,
-                       fmt::format("--chunk-size {}: not a size (use bytes or e.g. 8MiB)", text));
-  }
-  std::string unit = text.substr(pos);
+  std::string unit = pos == std::string::npos ? std::string() : text.substr(pos);
   std::uint64_t mult = 1;
   if (unit == "" || unit == "B")
     mult = 1;
@@ -74,10 +68,10 @@ lucid::Result<std::uint64_t> parse_size(const std::string& text) {
   else
     return lucid::fail(ErrorKind::kInvalidArgument,
                        fmt::format("--chunk-size {}: unknown unit \"{}\" (use KiB or MiB)", text, unit));
-  if (n > UINT64_MAX / mult) {
+  if (*n > UINT64_MAX / mult) {
     return lucid::fail(ErrorKind::kInvalidArgument, fmt::format("--chunk-size {}: too large", text));
   }
-  return n * mult;
+  return *n * mult;
 }
 
 // A positive duration flag ("500ms", "5s", "2m"; lucid::parse_duration).

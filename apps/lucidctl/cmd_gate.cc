@@ -11,17 +11,20 @@
 #include "command.h"
 #include "lucid/base/files.h"
 #include "lucid/fleet/model.h"
+#include "lucid/gitsig/verify_commit.h"
+#include "lucid/imagepolicy/verify_images.h"
 #include "lucid/lint/lint.h"
-#include "lucid/supply/sops_file.h"
-#include "lucid/supply/sops_keys.h"
-#include "lucid/supply/verify_commit.h"
-#include "lucid/supply/verify_images.h"
+#include "lucid/sops/sops_file.h"
+#include "lucid/sops/sops_keys.h"
 
 namespace lucidctl {
 namespace {
 
 namespace fs = std::filesystem;
-namespace sp = lucid::supply;
+namespace gitsig = lucid::gitsig;
+namespace imagepolicy = lucid::imagepolicy;
+namespace oci = lucid::oci;
+namespace sops = lucid::sops;
 
 struct GateArgs {
   std::string repo = ".";
@@ -59,7 +62,7 @@ Step step_secrets(const GateArgs& a) {
     if (e.is_regular_file() && e.path().filename().string().ends_with(".enc.yaml")) files.push_back(e.path());
   std::sort(files.begin(), files.end());
   auto ids =
-      sp::sops_load_identities(a.identity.empty() ? std::nullopt : std::optional<fs::path>(a.identity));
+      sops::sops_load_identities(a.identity.empty() ? std::nullopt : std::optional<fs::path>(a.identity));
   if (!ids) {
     s.ok = false;
     s.lines.push_back(ids.error().message);
@@ -70,11 +73,12 @@ Step step_secrets(const GateArgs& a) {
     auto text = lucid::read_text_file(f);
     lucid::Status st;
     if (!text) st = lucid::fail(lucid::ErrorKind::kIo, name + ": cannot be read");
-    auto parsed = text ? sp::sops_parse(*text, sp::SopsFormat::kYaml, name) : lucid::Result<sp::SopsFile>();
+    auto parsed =
+        text ? sops::sops_parse(*text, sops::SopsFormat::kYaml, name) : lucid::Result<sops::SopsFile>();
     if (st && !parsed) st = std::unexpected(parsed.error());
-    if (st) st = sp::sops_check(*parsed, name);
+    if (st) st = sops::sops_check(*parsed, name);
     if (st && *ids) {
-      auto plain = sp::sops_decrypt(*parsed, **ids, name);
+      auto plain = sops::sops_decrypt(*parsed, **ids, name);
       if (!plain) st = std::unexpected(plain.error());
     }
     if (!st) {
@@ -98,7 +102,7 @@ Step step_commit(const GateArgs& a) {
         "give exactly one of --allowed-signers FILE and --trusted-commit C: the gate fails closed");
     return s;
   }
-  auto v = sp::verify_commit(a.repo, a.rev, sp::TrustRoot{a.allowed_signers, a.trusted_commit});
+  auto v = gitsig::verify_commit(a.repo, a.rev, gitsig::TrustRoot{a.allowed_signers, a.trusted_commit});
   if (!v) {
     s.ok = false;
     s.lines.push_back(v.error().message);
@@ -120,27 +124,27 @@ Step step_verify(const GateArgs& a, const std::string& url) {
     s.lines.push_back("no registry mirror: give --registry URL or set LUCID_REGISTRY");
     return s;
   }
-  auto policy = sp::load_image_policy(a.repo);
+  auto policy = imagepolicy::load_image_policy(a.repo);
   if (!policy) {
     s.ok = false;
     s.lines.push_back(policy.error().message);
     return s;
   }
   auto model = lucid::fleet::load_model(a.repo);
-  sp::RegistryClient client(url);
+  oci::RegistryClient client(url);
   for (const auto& c : model.clusters) {
-    auto v = sp::verify_cluster_images(a.repo, c.id.value, client, *policy);
+    auto v = imagepolicy::verify_cluster_images(a.repo, c.id.value, client, *policy);
     if (!v) {
       s.ok = false;
       s.lines.push_back(fmt::format("cluster {}: {}", c.id.value, v.error().message));
       continue;
     }
-    s.detail.push_back(lucid::supply::to_json(*v));
+    s.detail.push_back(lucid::imagepolicy::to_json(*v));
     std::size_t refused = 0;
     for (const auto& i : v->images) {
       refused += i.ok() ? 0 : 1;
       for (const auto& f : i.findings)
-        if (f.level == sp::ImageFinding::Level::kError)
+        if (f.level == imagepolicy::ImageFinding::Level::kError)
           s.lines.push_back(fmt::format("{}: {}", c.id.value, f.message));
     }
     if (!v->ok()) s.ok = false;

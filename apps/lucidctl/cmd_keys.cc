@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
-#include "lucid/supply/signing_key.h"
+#include "lucid/oci/signing_key.h"
 
 namespace lucidctl {
 
@@ -23,7 +23,7 @@ void register_keys(CLI::App& app, Context& ctx) {
   gen->callback([opts, &ctx] {
     std::string priv = opts->out + ".key";
     std::string pub = opts->out + ".pub";
-    auto key = lucid::supply::generate_key_files(priv, pub);
+    auto key = lucid::oci::generate_key_files(priv, pub);
     if (!key) {
       fmt::print(stderr, "lucidctl keys gen: {}\n", key.error().message);
       ctx.exit_code = 2;

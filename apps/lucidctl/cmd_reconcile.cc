@@ -21,8 +21,8 @@
 #include "lucid/reconcile/metrics.h"
 #include "lucid/reconcile/reconciler.h"
 #include "lucid/reconcile/watch.h"
-#include "lucid/supply/sops_keys.h"
-#include "lucid/supply/sops_resolver.h"
+#include "lucid/sops/sops_keys.h"
+#include "lucid/sops/sops_resolver.h"
 
 namespace lucidctl {
 namespace {
@@ -54,14 +54,14 @@ void print_pass(const rc::PassReport& r, bool json) {
   if (json) {
     nlohmann::ordered_json j;
     j["commit"] = r.commit;
-    j["outcome"] = r.outcome;
+    j["outcome"] = rc::to_string(r.outcome);
     j["reasons"] = r.reasons;
     if (r.commit_time != 0) j["commit_time"] = r.commit_time;
     if (!r.fetch_error.empty()) j["fetch_error"] = r.fetch_error;
     fmt::print("{}\n", j.dump());
     return;
   }
-  fmt::print("{} {}\n", r.commit.substr(0, 12), r.outcome);
+  fmt::print("{} {}\n", r.commit.substr(0, 12), rc::to_string(r.outcome));
   for (const auto& why : r.reasons) fmt::print("  {}\n", why);
 }
 
@@ -105,7 +105,7 @@ int run_reconcile(const ReconcileArgs& a) {
   }
   if (const char* socks = std::getenv("TOR_SOCKS"); socks != nullptr) config.socks_proxy = socks;
   // With the site's age identity, enc:sops references resolve from the commit's secrets/ in memory.
-  auto ids = lucid::supply::sops_load_identities(
+  auto ids = lucid::sops::sops_load_identities(
       a.identity.empty() ? std::nullopt : std::optional<std::filesystem::path>(a.identity));
   if (!ids) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", ids.error().message);
@@ -115,7 +115,7 @@ int run_reconcile(const ReconcileArgs& a) {
     auto keys = std::make_shared<const std::vector<lucid::crypto::X25519Identity>>(std::move(**ids));
     config.resolver =
         [keys](const std::filesystem::path& checkout) -> std::unique_ptr<lucid::render::SecretResolver> {
-      return std::make_unique<lucid::supply::SopsSecretResolver>(checkout / "secrets", *keys);
+      return std::make_unique<lucid::sops::SopsSecretResolver>(checkout / "secrets", *keys);
     };
   }
   config.health.timeout = *health;
@@ -151,7 +151,7 @@ int run_reconcile(const ReconcileArgs& a) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", store.error().message);
     return 2;
   }
-  rc::PlanVerifier verifier(lucid::supply::TrustRoot{a.allowed_signers, std::nullopt}, image_check);
+  rc::PlanVerifier verifier(lucid::gitsig::TrustRoot{a.allowed_signers, std::nullopt}, image_check);
   lucid::engine::DockerClient docker;
   if (auto s = docker.negotiate(); !s) {
     fmt::print(stderr, "lucidctl reconcile: {}\n", s.error().message);
@@ -198,9 +198,9 @@ int run_reconcile(const ReconcileArgs& a) {
       [&](const rc::WatchEvent& ev) {
         metrics.record(ev);
         if (!ev.drift.empty())
-          fmt::print("drift: {} change(s), first {}; {} in {} ms\n", ev.drift.size(),
-                     rc::describe(ev.drift.front()), ev.pass ? ev.pass->outcome : "error",
-                     ev.since_drift.count());
+          fmt::print(
+              "drift: {} change(s), first {}; {} in {} ms\n", ev.drift.size(), rc::describe(ev.drift.front()),
+              ev.pass ? rc::to_string(ev.pass->outcome) : std::string_view("error"), ev.since_drift.count());
         if (ev.pass)
           print_pass(*ev.pass, a.json);
         else

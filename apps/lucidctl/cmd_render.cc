@@ -7,8 +7,8 @@
 
 #include "command.h"
 #include "lucid/render/render.h"
-#include "lucid/supply/sops_keys.h"
-#include "lucid/supply/sops_resolver.h"
+#include "lucid/sops/sops_keys.h"
+#include "lucid/sops/sops_resolver.h"
 
 extern char** environ;
 
@@ -43,14 +43,14 @@ void register_render(CLI::App& app, Context& ctx) {
     lucid::Result<lucid::render::Plan> plan;
     if (!opt->cluster.empty()) {
       // With the site's age key, enc:sops references resolve from secrets/ (values stay in memory).
-      auto ids = lucid::supply::sops_load_identities(
+      auto ids = lucid::sops::sops_load_identities(
           opt->identity.empty() ? std::nullopt : std::optional<std::filesystem::path>(opt->identity));
       if (!ids) {
         fmt::print(stderr, "lucidctl render: {}\n", ids.error().message);
         ctx.exit_code = 2;
         return;
       }
-      std::optional<lucid::supply::SopsSecretResolver> sops;
+      std::optional<lucid::sops::SopsSecretResolver> sops;
       if (*ids) sops.emplace(std::filesystem::path(opt->repo) / "secrets", std::move(**ids));
       plan = lucid::render::render_cluster(
           opt->repo, opt->cluster, sops ? static_cast<lucid::render::SecretResolver&>(*sops) : secrets);

@@ -1,4 +1,4 @@
-// `lucidctl secrets check|decrypt|encrypt|edit`: SOPS files with age keys (lucid::supply sops_*).
+// `lucidctl secrets check|decrypt|encrypt|edit`: SOPS files with age keys (lucid::sops).
 // Keys come only from --identity FILE, $AGE_PRIVATE_KEY (key text), $SOPS_AGE_KEY or
 // $SOPS_AGE_KEY_FILE — never argv — and never appear in output. Outputs are whole or nothing.
 #include <unistd.h>
@@ -13,16 +13,16 @@
 #include "command.h"
 #include "lucid/base/files.h"
 #include "lucid/base/secret.h"
-#include "lucid/supply/sops_config.h"
-#include "lucid/supply/sops_edit.h"
-#include "lucid/supply/sops_file.h"
-#include "lucid/supply/sops_keys.h"
+#include "lucid/sops/sops_config.h"
+#include "lucid/sops/sops_edit.h"
+#include "lucid/sops/sops_file.h"
+#include "lucid/sops/sops_keys.h"
 
 namespace lucidctl {
 namespace {
 
 namespace fs = std::filesystem;
-namespace sp = lucid::supply;
+namespace sops = lucid::sops;
 
 struct SecretsOptions {
   std::string repo = ".";
@@ -54,7 +54,7 @@ std::optional<fs::path> identity_opt(const SecretsOptions& o) {
 }
 
 lucid::Result<std::vector<lucid::crypto::X25519Identity>> require_identities(const SecretsOptions& o) {
-  auto ids = sp::sops_load_identities(identity_opt(o));
+  auto ids = sops::sops_load_identities(identity_opt(o));
   if (!ids) return std::unexpected(ids.error());
   if (!*ids)
     return lucid::fail(lucid::ErrorKind::kInvalidArgument,
@@ -79,7 +79,7 @@ int run_check(const SecretsOptions& o) {
     return 2;
   }
   std::sort(files.begin(), files.end());
-  auto ids = sp::sops_load_identities(identity_opt(o));
+  auto ids = sops::sops_load_identities(identity_opt(o));
   if (!ids) return report("check", ids.error());
   int failed = 0;
   for (const auto& f : files) {
@@ -87,11 +87,12 @@ int run_check(const SecretsOptions& o) {
     auto text = lucid::read_text_file(f);
     lucid::Status s;
     if (!text) s = lucid::fail(lucid::ErrorKind::kIo, name + ": cannot be read");
-    auto parsed = text ? sp::sops_parse(*text, sp::SopsFormat::kYaml, name) : lucid::Result<sp::SopsFile>();
+    auto parsed =
+        text ? sops::sops_parse(*text, sops::SopsFormat::kYaml, name) : lucid::Result<sops::SopsFile>();
     if (s && !parsed) s = std::unexpected(parsed.error());
-    if (s) s = sp::sops_check(*parsed, name);
+    if (s) s = sops::sops_check(*parsed, name);
     if (s && *ids) {
-      auto plain = sp::sops_decrypt(*parsed, **ids, name);
+      auto plain = sops::sops_decrypt(*parsed, **ids, name);
       if (!plain) s = std::unexpected(plain.error());
     }
     if (!s) {
@@ -114,12 +115,12 @@ int run_decrypt(const SecretsOptions& o) {
   if (!ids) return report("decrypt", ids.error());
   auto text = lucid::read_text_file(o.file);
   if (!text) return report("decrypt", lucid::Error(text.error().kind, o.file + ": cannot be read"));
-  auto format = sp::sops_format_for(o.file);
-  auto parsed = sp::sops_parse(*text, format, o.file);
+  auto format = sops::sops_format_for(o.file);
+  auto parsed = sops::sops_parse(*text, format, o.file);
   if (!parsed) return report("decrypt", parsed.error());
-  auto plain = sp::sops_decrypt(*parsed, *ids, o.file);
+  auto plain = sops::sops_decrypt(*parsed, *ids, o.file);
   if (!plain) return report("decrypt", plain.error());
-  auto out = sp::sops_emit(plain->data, format);
+  auto out = sops::sops_emit(plain->data, format);
   if (!out) return report("decrypt", out.error());
   auto s = write_output(o.output, *out, 0600);
   lucid::secure_zero(*out);
@@ -128,8 +129,8 @@ int run_decrypt(const SecretsOptions& o) {
 }
 
 int run_encrypt(const SecretsOptions& o) {
-  sp::SopsRules rules{o.unencrypted_suffix, o.encrypted_suffix, o.unencrypted_regex, o.encrypted_regex,
-                      o.mac_only_encrypted};
+  sops::SopsRules rules{o.unencrypted_suffix, o.encrypted_suffix, o.unencrypted_regex, o.encrypted_regex,
+                        o.mac_only_encrypted};
   std::vector<std::string> recipients;
   for (const auto& a : o.age) {  // sops accepts comma-separated lists too
     std::size_t start = 0;
@@ -142,7 +143,7 @@ int run_encrypt(const SecretsOptions& o) {
     }
   }
   if (recipients.empty()) {
-    auto rule = sp::sops_find_creation_rule(o.file);
+    auto rule = sops::sops_find_creation_rule(o.file);
     if (!rule) return report("encrypt", rule.error());
     if (!*rule || (*rule)->age.empty())
       return report(
@@ -164,13 +165,13 @@ int run_encrypt(const SecretsOptions& o) {
   }
   auto text = lucid::read_text_file(o.file);
   if (!text) return report("encrypt", lucid::Error(text.error().kind, o.file + ": cannot be read"));
-  auto format = sp::sops_format_for(o.file);
-  auto plain = sp::sops_load(*text, format, o.file);
+  auto format = sops::sops_format_for(o.file);
+  auto plain = sops::sops_load(*text, format, o.file);
   lucid::secure_zero(*text);
   if (!plain) return report("encrypt", plain.error());
-  auto file = sp::sops_encrypt(std::move(*plain), format, parsed_recipients, rules);
+  auto file = sops::sops_encrypt(std::move(*plain), format, parsed_recipients, rules);
   if (!file) return report("encrypt", file.error());
-  auto out = sp::sops_serialize(*file);
+  auto out = sops::sops_serialize(*file);
   if (!out) return report("encrypt", out.error());
   if (auto s = write_output(o.output, *out, 0644); !s) return report("encrypt", s.error());
   return 0;
@@ -180,10 +181,10 @@ int run_edit(const SecretsOptions& o) {
   auto ids = require_identities(o);
   if (!ids) return report("edit", ids.error());
   const char* editor = std::getenv("EDITOR");
-  auto r = sp::sops_edit_file(o.file, *ids, editor != nullptr && *editor != '\0' ? editor : "vi");
+  auto r = sops::sops_edit_file(o.file, *ids, editor != nullptr && *editor != '\0' ? editor : "vi");
   if (!r) return report("edit", r.error());
   fmt::print(stderr, "{}: {}\n", o.file,
-             *r == sp::SopsEditOutcome::kUnchanged ? "no changes" : "re-encrypted (changed values only)");
+             *r == sops::SopsEditOutcome::kUnchanged ? "no changes" : "re-encrypted (changed values only)");
   return 0;
 }
 

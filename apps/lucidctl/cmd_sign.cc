@@ -6,11 +6,11 @@
 #include "cmd_verify.h"
 #include "command.h"
 #include "lucid/base/files.h"
-#include "lucid/supply/image_ref.h"
-#include "lucid/supply/image_signature.h"
-#include "lucid/supply/oci_manifest.h"
-#include "lucid/supply/sbom_attachment.h"
-#include "lucid/supply/spdx.h"
+#include "lucid/oci/image_ref.h"
+#include "lucid/oci/image_signature.h"
+#include "lucid/oci/oci_manifest.h"
+#include "lucid/oci/sbom_attachment.h"
+#include "lucid/sbom/spdx.h"
 
 namespace lucidctl {
 namespace {
@@ -20,8 +20,8 @@ struct SignArgs {
 };
 
 int run_sign(const SignArgs& a) {
-  namespace sp = lucid::supply;
-  auto ref = sp::parse_image_ref(a.image);
+  namespace oci = lucid::oci;
+  auto ref = oci::parse_image_ref(a.image);
   if (!ref || ref->digest.empty()) {
     fmt::print(stderr, "lucidctl sign: {}: give IMAGE@sha256:<digest>\n", a.image);
     return 2;
@@ -31,7 +31,7 @@ int run_sign(const SignArgs& a) {
     fmt::print(stderr, "lucidctl sign: {}: no registry in the reference; give --registry URL\n", a.image);
     return 2;
   }
-  auto key = sp::PrivateKey::load(a.key);
+  auto key = oci::PrivateKey::load(a.key);
   if (!key) {
     fmt::print(stderr, "lucidctl sign: {}\n", key.error().message);
     return 2;
@@ -44,35 +44,35 @@ int run_sign(const SignArgs& a) {
       fmt::print(stderr, "lucidctl sign: --sbom {}: {}\n", a.sbom, text.error().message);
       return 2;
     }
-    if (auto parsed = sp::parse_spdx(*text); !parsed) {
+    if (auto parsed = lucid::sbom::parse_spdx(*text); !parsed) {
       fmt::print(stderr, "lucidctl sign: --sbom {}: {} (give an SPDX 2.3 JSON document)\n", a.sbom,
                  parsed.error().message);
       return 2;
     }
     sbom = std::move(*text);
   }
-  sp::RegistryClient client(url);
+  oci::RegistryClient client(url);
   auto head = client.head_manifest(ref->repository, ref->digest);
   if (!head || !*head) {
     fmt::print(stderr, "lucidctl sign: {}: {}\n", a.image,
                head ? std::string("digest not in the registry ") + url : head.error().message);
     return 1;
   }
-  auto sig = sp::sign_image(client, ref->repository, ref->digest, ref->name(), *key);
+  auto sig = oci::sign_image(client, ref->repository, ref->digest, ref->name(), *key);
   if (!sig) {
     fmt::print(stderr, "lucidctl sign: {}: {}\n", a.image, sig.error().message);
     return 1;
   }
   fmt::print("signed {}@{}: {}:{} ({})\n", ref->name(), ref->digest, ref->repository,
-             sp::cosign_tag(ref->digest, ".sig"), *sig);
+             oci::cosign_tag(ref->digest, ".sig"), *sig);
   if (sbom.empty()) return 0;
-  auto att = sp::attest_sbom(client, ref->repository, ref->digest, ref->name(), sbom, *key);
+  auto att = oci::attest_sbom(client, ref->repository, ref->digest, ref->name(), sbom, *key);
   if (!att) {
     fmt::print(stderr, "lucidctl sign: {}: sbom: {}\n", a.image, att.error().message);
     return 1;
   }
   fmt::print("attested SBOM {}@{}: {}:{} ({})\n", ref->name(), ref->digest, ref->repository,
-             sp::cosign_tag(ref->digest, ".att"), *att);
+             oci::cosign_tag(ref->digest, ".att"), *att);
   return 0;
 }
 

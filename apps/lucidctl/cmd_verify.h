@@ -30,12 +30,12 @@ std::string registry_url(const std::string& flag, const std::string& fallback = 
 
 }  // namespace lucidctl
 
-namespace lucid::supply {
+namespace lucid::imagepolicy {
 struct ClusterVerdict;
 }
 
 namespace lucidctl {
 
-void print_cluster_verdict(const lucid::supply::ClusterVerdict& v, const std::string& indent);
+void print_cluster_verdict(const lucid::imagepolicy::ClusterVerdict& v, const std::string& indent);
 
 }  // namespace lucidctl

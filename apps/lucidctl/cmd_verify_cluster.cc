@@ -1,5 +1,5 @@
 // `lucidctl verify --cluster ID [REPO] [--registry URL] [--service S…] [--json]`: the supply-chain checks
-// of every image in the cluster's rendered plan (lucid::supply verify_images). Each refusal names the
+// of every image in the cluster's rendered plan (lucid::imagepolicy verify_images). Each refusal names the
 // image, the check and the reason.
 #include <cstdlib>
 
@@ -7,11 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd_verify.h"
-#include "lucid/supply/verify_images.h"
+#include "lucid/imagepolicy/verify_images.h"
 
 namespace lucidctl {
 
-namespace sp = lucid::supply;
+namespace imagepolicy = lucid::imagepolicy;
+namespace oci = lucid::oci;
 
 std::string registry_url(const std::string& flag, const std::string& fallback) {
   std::string u = flag;
@@ -26,7 +27,7 @@ std::string registry_url(const std::string& flag, const std::string& fallback) {
   return u;
 }
 
-void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& indent) {
+void print_cluster_verdict(const imagepolicy::ClusterVerdict& v, const std::string& indent) {
   for (const auto& i : v.images) {
     if (i.ok())
       fmt::print("{}ok      {} {}: signed by {}, SBOM {} packages\n", indent, i.service, i.digest, i.signer,
@@ -34,7 +35,7 @@ void print_cluster_verdict(const sp::ClusterVerdict& v, const std::string& inden
     else
       fmt::print("{}REFUSED {}\n", indent, i.service);
     for (const auto& f : i.findings)
-      fmt::print("{}  {:<7} {}{}\n", indent, sp::to_string(f.level), f.message,
+      fmt::print("{}  {:<7} {}{}\n", indent, imagepolicy::to_string(f.level), f.message,
                  f.unreachable ? " [no verdict: the mirror's state, not the image's]" : "");
   }
   std::size_t refused = 0;
@@ -49,19 +50,19 @@ int run_verify_cluster(const VerifyArgs& args) {
                "lucidctl verify --cluster: give --registry URL (or set LUCID_REGISTRY): the mirror\n");
     return 2;
   }
-  auto policy = sp::load_image_policy(args.repo);
+  auto policy = imagepolicy::load_image_policy(args.repo);
   if (!policy) {
     fmt::print(stderr, "lucidctl verify: {}\n", policy.error().message);
     return 2;
   }
-  sp::RegistryClient client(url);
-  auto verdict = sp::verify_cluster_images(args.repo, *args.cluster, client, *policy, args.services);
+  oci::RegistryClient client(url);
+  auto verdict = imagepolicy::verify_cluster_images(args.repo, *args.cluster, client, *policy, args.services);
   if (!verdict) {
     fmt::print(stderr, "lucidctl verify: {}\n", verdict.error().message);
     return 2;
   }
   if (args.json)
-    fmt::print("{}\n", sp::to_json(*verdict).dump());
+    fmt::print("{}\n", imagepolicy::to_json(*verdict).dump());
   else
     print_cluster_verdict(*verdict, "");
   return verdict->ok() ? 0 : 1;

@@ -3,12 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd_verify.h"
-#include "lucid/supply/verify_commit.h"
+#include "lucid/gitsig/verify_commit.h"
 
 namespace lucidctl {
 namespace {
 
-void print_text(const lucid::supply::CommitVerdict& v) {
+void print_text(const lucid::gitsig::CommitVerdict& v) {
   if (v.accepted()) {
     fmt::print("commit {}: accepted\n", v.commit);
     fmt::print("  signer:  {}\n", v.principals);
@@ -22,12 +22,12 @@ void print_text(const lucid::supply::CommitVerdict& v) {
   for (const auto& f : v.findings) fmt::print("  note:    {}\n", f);
 }
 
-void print_json(const lucid::supply::CommitVerdict& v) {
+void print_json(const lucid::gitsig::CommitVerdict& v) {
   nlohmann::ordered_json j;
   j["commit"] = v.commit;
   j["accepted"] = v.accepted();
   if (!v.accepted()) {
-    j["refusal"] = std::string(lucid::supply::refusal_code(*v.refusal));
+    j["refusal"] = std::string(lucid::gitsig::refusal_code(*v.refusal));
     j["reason"] = v.reason;
   } else {
     j["principals"] = v.principals;
@@ -51,8 +51,8 @@ int run_verify_commit(const VerifyArgs& args) {
                "--trusted-commit C\n");
     return 2;
   }
-  lucid::supply::TrustRoot trust{args.allowed_signers, args.trusted_commit};
-  auto verdict = lucid::supply::verify_commit(args.repo, *args.commit, trust);
+  lucid::gitsig::TrustRoot trust{args.allowed_signers, args.trusted_commit};
+  auto verdict = lucid::gitsig::verify_commit(args.repo, *args.commit, trust);
   if (!verdict) {
     fmt::print(stderr, "lucidctl verify: {}\n", verdict.error().message);
     return 2;

@@ -1,4 +1,4 @@
-// run_process beyond the basics (tests/supply/subprocess_test.cc): a timeout stops the child's whole
+// run_process beyond the basics (tests/base/subprocess_test.cc): a timeout stops the child's whole
 // process group (SIGTERM, then SIGKILL after the grace), a descendant holding the output pipes
 // cannot keep it waiting, and the child gets an allow-listed environment only (issue 12 items 4, 5).
 #include <signal.h>

@@ -7,9 +7,11 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "beta/beta_env.h"
+#include "lucid/base/http_client.h"
 #include "lucid/beta/onion_key.h"
 
 namespace lucid::beta::e2e {
@@ -221,6 +223,47 @@ TEST(BetaE2E, KillingTorFailsClosedThenRepublishesTheSameAddresses) {
   EXPECT_EQ(env.resolve_from(client, "ops", "svc@ops"), 200);
   auto metrics = testing::run({"curl", "-s", "--noproxy", "*", "http://" + env.admin() + "/metrics"}).out;
   EXPECT_NE(metrics.find("beta_tor_restarts_total 1"), std::string::npos) << metrics;
+}
+
+// Issue 16 item 2: no lock is held across tor control I/O, so a resolve never waits behind the
+// monitor. With tor stopped (SIGSTOP) its control port accepts but does not answer: the GETINFO probe
+// blocks for the whole control timeout (2 s), then withdraws every onion (DEL_ONION, 2 s each). While
+// betad had one lock, every resolve in that time waited behind it.
+TEST(BetaE2E, ResolvesAnswerAtOnceWhileTheControlPortHangs) {
+  BETA_ENV(env);
+  env.run_container("svc", "ops", svc("ops", "svc", "8080"));
+  ASSERT_TRUE(wait_until([&] { return admin_resolve(env, "svc@ops") == 200; }, 15s)) << env.betad_log();
+  int tor_pid = env.admin_json("/v1/health")["tor_pid"];
+  ASSERT_GT(tor_pid, 0);
+  ASSERT_EQ(::kill(tor_pid, SIGSTOP), 0);
+  HttpOptions options;
+  options.timeout = 10s;
+  std::set<long> statuses;
+  long slowest_ms = 0;
+  int answered = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 4s) {
+    const auto sent = std::chrono::steady_clock::now();
+    auto r = http_get("http://" + env.admin() + "/v1/resolve/svc@ops", options);
+    const long ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent)
+            .count();
+    if (!r) break;
+    statuses.insert(r->status);
+    slowest_ms = std::max(slowest_ms, ms);
+    ++answered;
+    std::this_thread::sleep_for(20ms);
+  }
+  ::kill(tor_pid, SIGCONT);
+  std::printf("tor stopped for 4 s: %d resolves, slowest %ld ms, statuses %s\n", answered, slowest_ms,
+              fmt::format("{}", fmt::join(statuses, ",")).c_str());
+  EXPECT_GT(answered, 20);
+  EXPECT_LT(slowest_ms, 500) << "a resolve waited behind the control connection";
+  EXPECT_TRUE(statuses.contains(503)) << "the hung probe must withdraw the onions (fail-closed)";
+  for (long status : statuses) EXPECT_TRUE(status == 200 || status == 503) << status;
+  EXPECT_TRUE(wait_until([&] { return env.betactl({"health"}).exit_code == 0; }, 40s, 200ms))
+      << env.betad_log();
+  EXPECT_TRUE(wait_until([&] { return admin_resolve(env, "svc@ops") == 200; }, 10s)) << env.betad_log();
 }
 
 // Item 6.

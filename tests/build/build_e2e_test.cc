@@ -13,12 +13,12 @@
 
 #include "lucid/base/base64.h"
 #include "lucid/base/files.h"
-#include "lucid/supply/image_signature.h"
-#include "lucid/supply/oci_manifest.h"
-#include "lucid/supply/sbom_attachment.h"
-#include "lucid/supply/simple_signing.h"
-#include "lucid/supply/spdx.h"
-#include "lucid/supply/verify_images.h"
+#include "lucid/imagepolicy/verify_images.h"
+#include "lucid/oci/image_signature.h"
+#include "lucid/oci/oci_manifest.h"
+#include "lucid/oci/sbom_attachment.h"
+#include "lucid/oci/simple_signing.h"
+#include "lucid/sbom/spdx.h"
 #include "testing/docker.h"
 #include "testing/registry.h"
 #include "testing/testing.h"
@@ -27,7 +27,9 @@ namespace lucid::build {
 namespace {
 
 namespace fs = std::filesystem;
-namespace sp = lucid::supply;
+namespace imagepolicy = lucid::imagepolicy;
+namespace oci = lucid::oci;
+namespace sbom = lucid::sbom;
 using testing::run;
 
 const std::string kCluster = "edge-node-eu-1";
@@ -110,7 +112,7 @@ std::string compose_text() {
 
 TEST(Build, PinsTheRegistryDigestsIntoTheRepo) {
   REQUIRE_BUILT();
-  sp::RegistryClient client(Built::registry->url());
+  oci::RegistryClient client(Built::registry->url());
   std::string compose = compose_text();
   for (const char* name : {"node-worker", "beta", "lucidctl"}) {
     const auto* img = built_image(name);
@@ -201,11 +203,11 @@ class Refusal : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!Built::skip.empty()) GTEST_SKIP() << Built::skip;
-    client_ = std::make_unique<sp::RegistryClient>(Built::registry->url());
-    auto p = sp::load_image_policy(Built::repo());
+    client_ = std::make_unique<oci::RegistryClient>(Built::registry->url());
+    auto p = imagepolicy::load_image_policy(Built::repo());
     ASSERT_TRUE(p) << p.error().message;
     policy_ = std::move(*p);
-    auto k = sp::PrivateKey::load(Built::key());
+    auto k = oci::PrivateKey::load(Built::key());
     ASSERT_TRUE(k);
     key_.emplace(std::move(*k));
     source_digest_ = (*built_image("beta"))["digest"].get<std::string>();
@@ -215,9 +217,9 @@ class Refusal : public ::testing::Test {
   std::string copy_beta(const std::string& repo) {
     auto m = client_->get_manifest("lucid/beta", source_digest_);
     EXPECT_TRUE(m);
-    auto parsed = sp::parse_manifest(m->bytes);
+    auto parsed = oci::parse_manifest(m->bytes);
     EXPECT_TRUE(parsed);
-    std::vector<sp::Descriptor> blobs = parsed->layers;
+    std::vector<oci::Descriptor> blobs = parsed->layers;
     blobs.push_back(parsed->config);
     for (const auto& b : blobs) {
       auto bytes = client_->get_blob("lucid/beta", b.digest);
@@ -230,20 +232,20 @@ class Refusal : public ::testing::Test {
   }
   // beta's SBOM as `lucidctl build` attested it (the signed predicate).
   std::string beta_sbom() {
-    auto envs = sp::fetch_attestations(*client_, "lucid/beta", source_digest_);
+    auto envs = oci::fetch_attestations(*client_, "lucid/beta", source_digest_);
     EXPECT_TRUE(envs);
-    auto v = sp::verify_sbom_attestations(*envs, source_digest_, policy_.signers);
+    auto v = oci::verify_sbom_attestations(*envs, source_digest_, policy_.signers);
     EXPECT_TRUE(v) << v.error().message;
     return v->documents.at(0);
   }
   // Attests `sbom` for lucid/<repo>@digest with the build's key.
   void attach(const std::string& repo, const std::string& digest, const std::string& sbom) {
-    ASSERT_TRUE(sp::attest_sbom(*client_, "lucid/" + repo, digest, "registry.lucid.local:5000/lucid/" + repo,
-                                sbom, *key_));
+    ASSERT_TRUE(oci::attest_sbom(*client_, "lucid/" + repo, digest, "registry.lucid.local:5000/lucid/" + repo,
+                                 sbom, *key_));
   }
-  void sign(const std::string& repo, const std::string& digest, const sp::PrivateKey& key) {
+  void sign(const std::string& repo, const std::string& digest, const oci::PrivateKey& key) {
     ASSERT_TRUE(
-        sp::sign_image(*client_, "lucid/" + repo, digest, "registry.lucid.local:5000/lucid/" + repo, key));
+        oci::sign_image(*client_, "lucid/" + repo, digest, "registry.lucid.local:5000/lucid/" + repo, key));
   }
   // A fully valid copy: SBOM and the policy key's signature.
   std::string valid_copy(const std::string& repo) {
@@ -252,16 +254,16 @@ class Refusal : public ::testing::Test {
     sign(repo, d, *key_);
     return d;
   }
-  sp::ImageVerdict verify(const std::string& repo, const std::string& digest, bool tag = true) {
-    return sp::verify_image(
+  imagepolicy::ImageVerdict verify(const std::string& repo, const std::string& digest, bool tag = true) {
+    return imagepolicy::verify_image(
         *client_, policy_, "beta",
         fmt::format("registry.lucid.local:5000/lucid/{}{}@{}", repo, tag ? ":0.1.0" : "", digest));
   }
   // The refusal for `check`, asserting that it names the image and the check.
-  static std::string refusal(const sp::ImageVerdict& v, const std::string& check) {
+  static std::string refusal(const imagepolicy::ImageVerdict& v, const std::string& check) {
     EXPECT_FALSE(v.ok());
     for (const auto& f : v.findings)
-      if (f.level == sp::ImageFinding::Level::kError && f.check == check) {
+      if (f.level == imagepolicy::ImageFinding::Level::kError && imagepolicy::to_string(f.check) == check) {
         EXPECT_NE(f.message.find(v.image + ": " + check + ": "), std::string::npos) << f.message;
         return f.message;
       }
@@ -272,13 +274,13 @@ class Refusal : public ::testing::Test {
     std::string osv =
         R"({"id":"LUCID-TEST-2026-0001","summary":"test advisory on tor","affected":[{"package":)"
         R"({"ecosystem":"Debian:12","name":"tor"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]})";
-    auto a = sp::parse_osv(osv, "test.json");
+    auto a = sbom::parse_osv(osv, "test.json");
     ASSERT_TRUE(a) << a.error().message;
     policy_.advisories.push_back(*a);
     policy_.index.emplace(policy_.advisories);
   }
   void set_waiver(const std::string& expires) {
-    auto w = sp::parse_waivers(
+    auto w = sbom::parse_waivers(
         "waivers:\n  - id: LUCID-TEST-2026-0001\n    package: pkg:deb/debian/tor\n"
         "    reason: test\n    expires: " +
             expires + "\n",
@@ -287,9 +289,9 @@ class Refusal : public ::testing::Test {
     policy_.waivers = *w;
   }
 
-  std::unique_ptr<sp::RegistryClient> client_;
-  sp::ImagePolicy policy_;
-  std::optional<sp::PrivateKey> key_;
+  std::unique_ptr<oci::RegistryClient> client_;
+  imagepolicy::ImagePolicy policy_;
+  std::optional<oci::PrivateKey> key_;
   std::string source_digest_;
 };
 
@@ -305,20 +307,21 @@ TEST_F(Refusal, TagRePushedWithDifferentContentIsAWarning) {
   // Same tag, other content: beta's layers under a changed config.
   auto m = client_->get_manifest("lucid/r-repush", d);
   ASSERT_TRUE(m);
-  auto parsed = sp::parse_manifest(m->bytes);
+  auto parsed = oci::parse_manifest(m->bytes);
   ASSERT_TRUE(parsed);
   std::string config =
       R"({"architecture":"amd64","os":"linux","config":{"User":"0:0"},"rootfs":{"type":"layers","diff_ids":[]}})";
   ASSERT_TRUE(client_->push_blob("lucid/r-repush", config));
-  parsed->media_type = std::string(sp::kDockerManifestV2);
-  parsed->config = sp::describe("application/vnd.docker.container.image.v1+json", config);
+  parsed->media_type = std::string(oci::kDockerManifestV2);
+  parsed->config = oci::describe("application/vnd.docker.container.image.v1+json", config);
   ASSERT_TRUE(
-      client_->put_manifest("lucid/r-repush", "0.1.0", sp::manifest_json(*parsed), sp::kDockerManifestV2));
+      client_->put_manifest("lucid/r-repush", "0.1.0", oci::manifest_json(*parsed), oci::kDockerManifestV2));
   auto v = verify("r-repush", d);
   EXPECT_TRUE(v.ok()) << (v.findings.empty() ? "" : v.findings[0].message);
   bool warned = false;
   for (const auto& f : v.findings)
-    warned |= f.check == "tag" && f.level == sp::ImageFinding::Level::kWarning &&
+    warned |= f.check == imagepolicy::ImageCheck::kTag &&
+              f.level == imagepolicy::ImageFinding::Level::kWarning &&
               f.message.find("re-pushed") != std::string::npos;
   EXPECT_TRUE(warned);
 }
@@ -326,7 +329,7 @@ TEST_F(Refusal, TagRePushedWithDifferentContentIsAWarning) {
 TEST_F(Refusal, SignatureByUnknownKey) {
   std::string d = copy_beta("r-unknown-key");
   attach("r-unknown-key", d, beta_sbom());
-  auto stranger = sp::PrivateKey::generate();
+  auto stranger = oci::PrivateKey::generate();
   ASSERT_TRUE(stranger);
   sign("r-unknown-key", d, *stranger);
   refusal(verify("r-unknown-key", d), "signature");
@@ -337,12 +340,12 @@ TEST_F(Refusal, PayloadClaimsAnotherDigest) {
   attach("r-claim", d, beta_sbom());
   // A payload signed by the policy key but naming another image's digest, under this image's .sig tag.
   std::string other = (*built_image("lucidctl"))["digest"].get<std::string>();
-  std::string payload = sp::simple_signing_payload("registry.lucid.local:5000/lucid/r-claim", other);
+  std::string payload = oci::simple_signing_payload("registry.lucid.local:5000/lucid/r-claim", other);
   auto sig = key_->sign({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   ASSERT_TRUE(sig);
-  auto layer = sp::describe(sp::kSimpleSigningMediaType, payload);
-  layer.annotations[std::string(sp::kCosignSignatureAnnotation)] = base64_encode(*sig);
-  ASSERT_TRUE(sp::push_artifact(*client_, "lucid/r-claim", sp::cosign_tag(d, ".sig"), {}, layer, payload));
+  auto layer = oci::describe(oci::kSimpleSigningMediaType, payload);
+  layer.annotations[std::string(oci::kCosignSignatureAnnotation)] = base64_encode(*sig);
+  ASSERT_TRUE(oci::push_artifact(*client_, "lucid/r-claim", oci::cosign_tag(d, ".sig"), {}, layer, payload));
   auto why = refusal(verify("r-claim", d), "signature");
   EXPECT_NE(why.find("digest"), std::string::npos) << why;
 }
@@ -355,7 +358,7 @@ TEST_F(Refusal, MissingSignature) {
   auto v = verify("r-unsigned", d);
   refusal(v, "signature");
   for (const auto& f : v.findings)
-    if (f.check == "signature") {
+    if (f.check == imagepolicy::ImageCheck::kSignature) {
       EXPECT_TRUE(f.unreachable) << f.message;
     }
 }
@@ -367,7 +370,7 @@ TEST_F(Refusal, MissingSbom) {
   auto why = refusal(v, "sbom");
   EXPECT_NE(why.find("no signed SBOM attestation"), std::string::npos) << why;
   for (const auto& f : v.findings)
-    if (f.check == "sbom") {
+    if (f.check == imagepolicy::ImageCheck::kSbom) {
       EXPECT_TRUE(f.unreachable) << f.message;
     }
 }
@@ -394,7 +397,7 @@ TEST_F(Refusal, SwappedOrUnsignedSbom) {
   std::string d = copy_beta("r-swap");
   sign("r-swap", d, *key_);
   attach("r-swap", d, beta_sbom());
-  auto envs = sp::fetch_attestations(*client_, "lucid/r-swap", d);
+  auto envs = oci::fetch_attestations(*client_, "lucid/r-swap", d);
   ASSERT_TRUE(envs);
   auto env = nlohmann::json::parse(envs->at(0));
   auto raw = base64_decode(env["payload"].get<std::string>());
@@ -407,19 +410,20 @@ TEST_F(Refusal, SwappedOrUnsignedSbom) {
   std::string payload = st.dump();
   env["payload"] = base64_encode({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   std::string swapped = env.dump();
-  auto layer = sp::describe(sp::kDsseEnvelopeMediaType, swapped);
-  layer.annotations["predicateType"] = std::string(sp::kSpdxPredicateType);
-  ASSERT_TRUE(sp::push_artifact(*client_, "lucid/r-swap", sp::cosign_tag(d, ".att"), {}, layer, swapped));
+  auto layer = oci::describe(oci::kDsseEnvelopeMediaType, swapped);
+  layer.annotations["predicateType"] = std::string(oci::kSpdxPredicateType);
+  ASSERT_TRUE(oci::push_artifact(*client_, "lucid/r-swap", oci::cosign_tag(d, ".att"), {}, layer, swapped));
   auto v = verify("r-swap", d);
   auto why = refusal(v, "sbom");
   EXPECT_NE(why.find("signed by a policy key"), std::string::npos) << why;
-  for (const auto& f : v.findings) EXPECT_NE(f.check, "inclusion") << "nothing is read from a refused SBOM";
+  for (const auto& f : v.findings)
+    EXPECT_NE(f.check, imagepolicy::ImageCheck::kInclusion) << "nothing is read from a refused SBOM";
 
   std::string u = copy_beta("r-legacy");
   sign("r-legacy", u, *key_);
   std::string sbom = beta_sbom();
-  ASSERT_TRUE(sp::push_artifact(*client_, "lucid/r-legacy", sp::cosign_tag(u, ".sbom"), {},
-                                sp::describe(sp::kSpdxJsonMediaType, sbom), sbom));
+  ASSERT_TRUE(oci::push_artifact(*client_, "lucid/r-legacy", oci::cosign_tag(u, ".sbom"), {},
+                                 oci::describe(oci::kSpdxJsonMediaType, sbom), sbom));
   why = refusal(verify("r-legacy", u), "sbom");
   EXPECT_NE(why.find("unsigned"), std::string::npos) << why;
 
@@ -457,15 +461,15 @@ TEST_F(Refusal, ExpiredWaiver) {
 }
 
 TEST_F(Refusal, ExpiredComponentWaiverRefusesXrdp) {
-  auto w = sp::parse_component_waivers(
+  auto w = imagepolicy::parse_component_waivers(
       "components:\n  - {container: node-worker, component: xrdp, reason: r, expires: 2020-01-01}\n",
       "waivers.yaml");
   ASSERT_TRUE(w);
   policy_.component_waivers = *w;
   const auto* worker = built_image("node-worker");
-  auto v = sp::verify_image(*client_, policy_, "node-worker",
-                            fmt::format("registry.lucid.local:5000/lucid/node-worker:0.1.0@{}",
-                                        (*worker)["digest"].get<std::string>()));
+  auto v = imagepolicy::verify_image(*client_, policy_, "node-worker",
+                                     fmt::format("registry.lucid.local:5000/lucid/node-worker:0.1.0@{}",
+                                                 (*worker)["digest"].get<std::string>()));
   auto why = refusal(v, "inclusion");
   EXPECT_NE(why.find("xrdp"), std::string::npos) << why;
   EXPECT_NE(why.find("expired"), std::string::npos) << why;

@@ -6,16 +6,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/files.h"
 #include "reconcile/signed_config_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/registry.h"
 #include "testing/testing.h"
 
 namespace lucid::console {
 namespace {
 
-namespace tt = supply::testing_tools;
+namespace tt = gitsig::testing_tools;
 
 std::vector<std::pair<std::string, std::string>> repo_files(const std::string& version, bool hardened) {
   return {

@@ -21,7 +21,7 @@
 
 using namespace lucid;
 using namespace std::chrono_literals;
-namespace tt = lucid::supply::testing_tools;
+namespace tt = lucid::gitsig::testing_tools;
 using Json = nlohmann::json;
 
 namespace {

@@ -8,7 +8,7 @@
 
 namespace lucid::testing {
 
-namespace tt = supply::testing_tools;
+namespace tt = gitsig::testing_tools;
 
 SimulatedSite::SimulatedSite(std::string cluster) : cluster_(std::move(cluster)) {
   status_ = {{"cluster", cluster_}};

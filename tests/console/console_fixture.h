@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/http_server.h"
-#include "supply/ssh_tools.h"
 
 namespace lucid::testing {
 
@@ -48,7 +48,7 @@ struct FleetRepo {
     std::string id, wave, status_url;
   };
   FleetRepo(const std::filesystem::path& dir, const std::vector<Cluster>& clusters);
-  supply::testing_tools::TestKey key;
+  gitsig::testing_tools::TestKey key;
   std::filesystem::path remote, work;
   std::string first, second;  // commit ids
 

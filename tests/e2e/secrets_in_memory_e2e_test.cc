@@ -73,26 +73,17 @@ std::string proc_file(pid_t pid, const char* name) {
   return slurp(fs::path("/proc") / std::to_string(pid) / name);
 }
 
-// Environment variables set for the children this test starts, restored at scope exit.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
+// A process's environment block. The observer scripts announce their pid and then exec `sleep`;
+// while the kernel is inside that execve, /proc/<pid>/environ reads as empty (the new image's
+// environment is not placed yet), so an empty read is retried for a bounded time.
+std::string environ_of(pid_t pid) {
+  std::string env = proc_file(pid, "environ");
+  for (auto until = Clock::now() + 3s; env.empty() && Clock::now() < until; env = proc_file(pid, "environ"))
+    std::this_thread::sleep_for(10ms);
+  return env;
+}
 
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using lucid::testing::ScopedEnv;
 
 // A scratch directory the process under test can use: owned by uid 10001 when we are root.
 class Workdir {
@@ -203,7 +194,7 @@ TEST_F(KeyHoldingLucidctl, EditorChildHasNoKeyAndACrashLeavesNoCore) {
       return fs::path(args.substr(0, args.find('\n')));
     }();
 
-    std::string child_env = proc_file(child, "environ");
+    std::string child_env = environ_of(child);
     EXPECT_NE(child_env.find("LUCID_E2E_MARKER=visible"), std::string::npos) << "not the editor's environ?";
     EXPECT_EQ(child_env.find(key_body_), std::string::npos) << "key material in the editor's environment";
     EXPECT_EQ(child_env.find("AGE_PRIVATE_KEY"), std::string::npos);
@@ -281,7 +272,7 @@ TEST_F(KeyHoldingLucidctl, GitChildOfReconcileHasNoKey) {
                         dir / "out", dir / "err");
   ASSERT_GT(pid, 0);
   pid_t child = wait_pid_file(dir / "git.pid", 30s);
-  std::string child_env = child > 0 ? proc_file(child, "environ") : "";
+  std::string child_env = child > 0 ? environ_of(child) : "";
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   if (child > 0) ::kill(child, SIGKILL);

@@ -135,7 +135,7 @@ TEST_F(DriftStartE2e, StoppedContainerIsStartedDirectlyAndAHandChangeGoesThrough
   reconcile::WatchOptions wo;
   wo.interval = 120s;  // only drift triggers a pass within the test
   wo.restart_budget = 0;
-  reconcile::PlanVerifier verifier(supply::TrustRoot{repo_->allowed_signers.string(), std::nullopt});
+  reconcile::PlanVerifier verifier(gitsig::TrustRoot{repo_->allowed_signers.string(), std::nullopt});
   std::thread loop([&] {
     reconcile::watch(
         config_, verifier, *store_, docker_, wo,
@@ -159,7 +159,7 @@ TEST_F(DriftStartE2e, StoppedContainerIsStartedDirectlyAndAHandChangeGoesThrough
         [&] {
           if (count() <= before || !converged()) return false;
           auto ev = last();
-          return ev.pass && ev.pass->outcome == "corrected";
+          return ev.pass && to_string(ev.pass->outcome) == "corrected";
         },
         60s, 50ms);
   };
@@ -170,12 +170,13 @@ TEST_F(DriftStartE2e, StoppedContainerIsStartedDirectlyAndAHandChangeGoesThrough
     FAIL() << "no first pass within 90 s";
   }
   auto first = last();
-  bool ok = first.pass && first.pass->outcome == "promoted" && converged();
+  bool ok = first.pass && to_string(first.pass->outcome) == "promoted" && converged();
   if (!ok) {
     stop = true;
     loop.join();
     FAIL() << "first pass: "
-           << (first.pass ? first.pass->outcome + joined(first.pass->reasons) : first.error);
+           << (first.pass ? std::string(to_string(first.pass->outcome)) + joined(first.pass->reasons)
+                          : first.error);
   }
 
   // 1. docker stop of db (web depends on it): started directly, the same containers, no Compose.
@@ -197,9 +198,9 @@ TEST_F(DriftStartE2e, StoppedContainerIsStartedDirectlyAndAHandChangeGoesThrough
   EXPECT_EQ(after["web"].id, before["web"].id);
   EXPECT_EQ(after["web"].started_at, before["web"].started_at) << "web was touched";
   // The attempt in the store (what `lucidctl status` prints) says which path was taken.
-  auto attempts = store_->attempts(cluster_, 1, "drift");
+  auto attempts = store_->attempts(cluster_, 1, reconcile::AttemptKind::kDrift);
   ASSERT_TRUE(attempts && !attempts->empty());
-  EXPECT_EQ(attempts->front().outcome, "corrected");
+  EXPECT_EQ(to_string(attempts->front().outcome.value()), "corrected");
   EXPECT_TRUE(has_reason(attempts->front().reasons, "drift: started directly"))
       << joined(attempts->front().reasons);
 
@@ -253,7 +254,7 @@ TEST_F(DriftStartE2e, StoppedContainerIsStartedDirectlyAndAHandChangeGoesThrough
     }
     auto r = reconcile::reconcile_once(config_, verifier, *store_, docker_, po);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->outcome, "corrected") << joined(r->reasons);
+    EXPECT_EQ(to_string(r->outcome), "corrected") << joined(r->reasons);
     EXPECT_TRUE(has_reason(r->reasons, via_compose ? "drift: via compose (--drift-via-compose)"
                                                    : "drift: via compose (the containers the last apply left "
                                                      "are not known"))

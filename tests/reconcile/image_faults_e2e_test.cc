@@ -18,26 +18,26 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/base64.h"
 #include "lucid/base/http_client.h"
 #include "lucid/engine/compose_apply.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/docker_client.h"
 #include "lucid/engine/labels.h"
+#include "lucid/oci/image_signature.h"
+#include "lucid/oci/oci_manifest.h"
+#include "lucid/oci/sbom_attachment.h"
 #include "lucid/reconcile/image_check.h"
 #include "lucid/reconcile/reconciler.h"
-#include "lucid/supply/image_signature.h"
-#include "lucid/supply/oci_manifest.h"
-#include "lucid/supply/sbom_attachment.h"
 #include "signed_config_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/docker.h"
 #include "testing/registry.h"
 
 using namespace lucid;
 using namespace std::chrono_literals;
 namespace lt = lucid::testing;
-namespace sp = lucid::supply;
+namespace oci = lucid::oci;
 namespace fs = std::filesystem;
 
 namespace {
@@ -81,7 +81,7 @@ class ImageFaultsE2e : public ::testing::Test {
     project_ = engine::project_name(cluster_);
     ASSERT_TRUE(docker_.negotiate());
 
-    auto k = sp::PrivateKey::generate();
+    auto k = oci::PrivateKey::generate();
     ASSERT_TRUE(k);
     image_key_.emplace(std::move(*k));
     fs::create_directories(dir_ / "operator-signers");
@@ -115,28 +115,28 @@ class ImageFaultsE2e : public ::testing::Test {
     auto p = lt::docker({"push", pushed});
     EXPECT_EQ(p.exit_code, 0) << p.err;
     lt::docker({"rmi", pushed});
-    sp::RegistryClient origin(origin_->url());
+    oci::RegistryClient origin(origin_->url());
     auto head = origin.head_manifest("lucid/" + name, "1");
     EXPECT_TRUE(head && *head);
     if (!head || !*head) return {};
     std::string digest = (*head)->digest;
     const std::string canonical = "registry.lucid.local:5000/lucid/" + name;
-    EXPECT_TRUE(sp::sign_image(origin, "lucid/" + name, digest, canonical, *image_key_));
+    EXPECT_TRUE(oci::sign_image(origin, "lucid/" + name, digest, canonical, *image_key_));
     auto att =
-        sp::attest_sbom(origin, "lucid/" + name, digest, canonical, spdx_with(name, purls), *image_key_);
+        oci::attest_sbom(origin, "lucid/" + name, digest, canonical, spdx_with(name, purls), *image_key_);
     EXPECT_TRUE(att) << att.error().message;
     return digest;
   }
 
   // Replicates one manifest (by digest or tag) and its blobs from the origin to the mirror.
   void replicate(const std::string& name, const std::string& reference) {
-    sp::RegistryClient origin(origin_->url()), mirror(mirror_->url());
+    oci::RegistryClient origin(origin_->url()), mirror(mirror_->url());
     const std::string repo = "lucid/" + name;
     auto m = origin.get_manifest(repo, reference);
     ASSERT_TRUE(m) << m.error().message;
-    auto parsed = sp::parse_manifest(m->bytes);
+    auto parsed = oci::parse_manifest(m->bytes);
     ASSERT_TRUE(parsed);
-    std::vector<sp::Descriptor> blobs = parsed->layers;
+    std::vector<oci::Descriptor> blobs = parsed->layers;
     blobs.push_back(parsed->config);
     for (const auto& b : blobs) {
       auto bytes = origin.get_blob(repo, b.digest);
@@ -150,8 +150,8 @@ class ImageFaultsE2e : public ::testing::Test {
     replicate(name, "1");
   }
   void replicate_attachments(const std::string& name, const std::string& digest) {
-    replicate(name, sp::cosign_tag(digest, ".sig"));
-    replicate(name, sp::cosign_tag(digest, ".att"));
+    replicate(name, oci::cosign_tag(digest, ".sig"));
+    replicate(name, oci::cosign_tag(digest, ".att"));
   }
 
   std::string ref(const std::string& name, const std::string& digest) const {
@@ -195,12 +195,13 @@ class ImageFaultsE2e : public ::testing::Test {
   }
 
   reconcile::PassReport pass() {
-    reconcile::PlanVerifier verifier(supply::TrustRoot{repo_->allowed_signers.string(), std::nullopt},
+    reconcile::PlanVerifier verifier(gitsig::TrustRoot{repo_->allowed_signers.string(), std::nullopt},
                                      image_check_);
     auto r = reconcile::reconcile_once(config_, verifier, *store_, docker_);
     EXPECT_TRUE(r) << r.error().message;
     if (!r) return {};
-    std::printf("pass %s -> %s\n", r->commit.substr(0, 12).c_str(), r->outcome.c_str());
+    std::printf("pass %s -> %s\n", r->commit.substr(0, 12).c_str(),
+                std::string(to_string(r->outcome)).c_str());
     for (const auto& why : r->reasons) std::printf("  %s\n", why.c_str());
     return *r;
   }
@@ -225,7 +226,7 @@ class ImageFaultsE2e : public ::testing::Test {
   engine::DockerClient docker_;
   std::string cluster_, project_;
   std::vector<std::string> local_tags_;
-  std::optional<sp::PrivateKey> image_key_;
+  std::optional<oci::PrivateKey> image_key_;
   std::optional<lt::SignedConfigRepo> repo_;
   reconcile::ReconcileConfig config_;
   std::optional<reconcile::StateStore> store_;
@@ -241,16 +242,16 @@ TEST_F(ImageFaultsE2e, ASwappedSbomIsRefusedAndNothingApplied) {
   ASSERT_FALSE(digest.empty());
   replicate_image("web", digest);
   replicate_attachments("web", digest);
-  sp::RegistryClient mirror(mirror_->url());
+  oci::RegistryClient mirror(mirror_->url());
 
   // The honest SBOM: refused for the advisory.
   std::string honest = push(ref("web", digest), "1");
   auto r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   EXPECT_TRUE(mentions(r, "LUCID-TEST-VULN-1")) << "the advisory is what the swap would hide";
 
   // Swapped: the statement without libvuln1, the original signature kept.
-  auto envs = sp::fetch_attestations(mirror, "lucid/web", digest);
+  auto envs = oci::fetch_attestations(mirror, "lucid/web", digest);
   ASSERT_TRUE(envs);
   auto env = nlohmann::json::parse(envs->at(0));
   auto raw = base64_decode(env["payload"].get<std::string>());
@@ -266,14 +267,14 @@ TEST_F(ImageFaultsE2e, ASwappedSbomIsRefusedAndNothingApplied) {
   std::string payload = st.dump();
   env["payload"] = base64_encode({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
   std::string swapped = env.dump();
-  sp::Descriptor layer = sp::describe(sp::kDsseEnvelopeMediaType, swapped);
-  layer.annotations["predicateType"] = std::string(sp::kSpdxPredicateType);
+  oci::Descriptor layer = oci::describe(oci::kDsseEnvelopeMediaType, swapped);
+  layer.annotations["predicateType"] = std::string(oci::kSpdxPredicateType);
   layer.annotations["dev.cosignproject.cosign/signature"] = "";
-  ASSERT_TRUE(sp::push_artifact(mirror, "lucid/web", sp::cosign_tag(digest, ".att"), {}, layer, swapped));
+  ASSERT_TRUE(oci::push_artifact(mirror, "lucid/web", oci::cosign_tag(digest, ".att"), {}, layer, swapped));
 
   std::string c2 = push(ref("web", digest), "2");
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   EXPECT_TRUE(mentions(r, ": sbom: ")) << "refused for the SBOM";
   EXPECT_FALSE(mentions(r, ": signature: ")) << "the image signature itself is valid";
   EXPECT_FALSE(mentions(r, "LUCID-TEST-VULN-1")) << "nothing is read from an SBOM that does not verify";
@@ -281,17 +282,17 @@ TEST_F(ImageFaultsE2e, ASwappedSbomIsRefusedAndNothingApplied) {
   EXPECT_TRUE(running().empty()) << "nothing applied";
 
   // Swapped the old way: no attestation, an unsigned `.sbom` that omits the package.
-  auto att = mirror.head_manifest("lucid/web", sp::cosign_tag(digest, ".att"));
+  auto att = mirror.head_manifest("lucid/web", oci::cosign_tag(digest, ".att"));
   ASSERT_TRUE(att && *att);
   auto del = http_request(
       "DELETE", fmt::format("{}/v2/lucid/web/manifests/{}", mirror_->url(), (*att)->digest), nullptr);
   ASSERT_TRUE(del && del->status == 202) << (del ? del->status : 0);
   std::string clean = spdx_with("web", {kHarmless});
-  ASSERT_TRUE(sp::push_artifact(mirror, "lucid/web", sp::cosign_tag(digest, ".sbom"), {},
-                                sp::describe(sp::kSpdxJsonMediaType, clean), clean));
+  ASSERT_TRUE(oci::push_artifact(mirror, "lucid/web", oci::cosign_tag(digest, ".sbom"), {},
+                                 oci::describe(oci::kSpdxJsonMediaType, clean), clean));
   std::string c3 = push(ref("web", digest), "3");
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   EXPECT_TRUE(mentions(r, "unsigned")) << "an unsigned SBOM is refused";
   EXPECT_TRUE(*store_->is_bad(cluster_, c3));
   EXPECT_TRUE(running().empty()) << "nothing applied";
@@ -311,9 +312,9 @@ TEST_F(ImageFaultsE2e, MirrorFaultsFailThePassAndTheSameCommitIsPromotedOnceServ
   std::string c1 = push(ref("web", a), "1");
   for (int status : {503, 429}) {
     for (const char* what : {".sig", ".att"}) {
-      faulty_->fail(sp::cosign_tag(a, what), status);
+      faulty_->fail(oci::cosign_tag(a, what), status);
       auto r = pass();
-      EXPECT_EQ(r.outcome, "failed") << what << " " << status;
+      EXPECT_EQ(to_string(r.outcome), "failed") << what << " " << status;
       EXPECT_TRUE(mentions(r, fmt::format("HTTP {}", status))) << what;
       EXPECT_FALSE(*store_->is_bad(cluster_, c1));
       EXPECT_TRUE(running().empty());
@@ -322,7 +323,7 @@ TEST_F(ImageFaultsE2e, MirrorFaultsFailThePassAndTheSameCommitIsPromotedOnceServ
   }
   EXPECT_EQ(faulty_->faults_served(), 4);
   auto r = pass();
-  ASSERT_EQ(r.outcome, "promoted") << "the same commit, once the mirror serves it";
+  ASSERT_EQ(to_string(r.outcome), "promoted") << "the same commit, once the mirror serves it";
   EXPECT_EQ(r.commit, c1);
   auto before = running();
   ASSERT_EQ(before.size(), 1u);
@@ -332,7 +333,7 @@ TEST_F(ImageFaultsE2e, MirrorFaultsFailThePassAndTheSameCommitIsPromotedOnceServ
   ASSERT_FALSE(b.empty());
   std::string c2 = push(ref("web2", b), "2");
   r = pass();
-  EXPECT_EQ(r.outcome, "failed");
+  EXPECT_EQ(to_string(r.outcome), "failed");
   EXPECT_TRUE(mentions(r, "not replicated yet")) << "a digest not yet in the mirror is no verdict";
   EXPECT_FALSE(*store_->is_bad(cluster_, c2));
   EXPECT_EQ(running(), before) << "the last-good commit keeps running untouched";
@@ -340,18 +341,18 @@ TEST_F(ImageFaultsE2e, MirrorFaultsFailThePassAndTheSameCommitIsPromotedOnceServ
   // Replicated in lag order: the image first, its signature and attestation later.
   replicate_image("web2", b);
   r = pass();
-  EXPECT_EQ(r.outcome, "failed");
+  EXPECT_EQ(to_string(r.outcome), "failed");
   EXPECT_TRUE(mentions(r, "not replicated yet, or never signed")) << "signature lag is no verdict";
   EXPECT_FALSE(*store_->is_bad(cluster_, c2));
   EXPECT_EQ(running(), before);
 
   replicate_attachments("web2", b);
   // Meanwhile the mirror's tag moved to other content (image A's manifest): a warning, not a verdict.
-  sp::RegistryClient mirror(mirror_->url());
+  oci::RegistryClient mirror(mirror_->url());
   replicate("web", a);
   auto m = mirror.get_manifest("lucid/web", a);
   ASSERT_TRUE(m);
-  auto moved = sp::parse_manifest(m->bytes);
+  auto moved = oci::parse_manifest(m->bytes);
   ASSERT_TRUE(moved);
   for (const auto& blob : moved->layers)
     ASSERT_TRUE(mirror.push_blob("lucid/web2", *mirror.get_blob("lucid/web", blob.digest)));
@@ -360,7 +361,7 @@ TEST_F(ImageFaultsE2e, MirrorFaultsFailThePassAndTheSameCommitIsPromotedOnceServ
   ASSERT_NE((*mirror.head_manifest("lucid/web2", "1"))->digest, b) << "the tag moved";
 
   r = pass();
-  EXPECT_EQ(r.outcome, "promoted") << "the same commit, without --retry";
+  EXPECT_EQ(to_string(r.outcome), "promoted") << "the same commit, without --retry";
   EXPECT_EQ(r.commit, c2);
   EXPECT_FALSE(*store_->is_bad(cluster_, c2));
   EXPECT_EQ(store_->cluster(cluster_)->applied, c2);

@@ -12,7 +12,7 @@ namespace {
 reconcile::WatchEvent event(const std::string& outcome, bool drift) {
   reconcile::WatchEvent ev;
   ev.pass = reconcile::PassReport{};
-  ev.pass->outcome = outcome;
+  ev.pass->outcome = reconcile::parse_pass_outcome(outcome).value();
   ev.took = std::chrono::milliseconds(1500);
   if (drift) ev.drift.push_back({"web", engine::DriftKind::kStopped, "abc", "", 0});
   return ev;
@@ -26,10 +26,10 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
   ASSERT_TRUE(store->set_applied("c1", "aaa", "plan", {{"web", "h"}}));
   ASSERT_TRUE(store->set_last_good("c1", "aaa", "plan"));
   ASSERT_TRUE(store->mark_bad("c1", "bbb", "web: unhealthy"));
-  auto id = store->begin_attempt("c1", "bbb", "deploy");
-  ASSERT_TRUE(store->finish_attempt(*id, "rolled-back", {"web: unhealthy"}));
-  id = store->begin_attempt("c1", "aaa", "drift");
-  ASSERT_TRUE(store->finish_attempt(*id, "corrected", {"drift: web: stopped"}));
+  auto id = store->begin_attempt("c1", "bbb", reconcile::AttemptKind::kDeploy);
+  ASSERT_TRUE(store->finish_attempt(*id, reconcile::PassOutcome::kRolledBack, {"web: unhealthy"}));
+  id = store->begin_attempt("c1", "aaa", reconcile::AttemptKind::kDrift);
+  ASSERT_TRUE(store->finish_attempt(*id, reconcile::PassOutcome::kCorrected, {"drift: web: stopped"}));
 
   reconcile::Metrics metrics;
   metrics.record(event("promoted", false));
@@ -57,11 +57,17 @@ TEST(ReconcileMetrics, PrometheusTextAndStatusJson) {
   EXPECT_NE(m.body.find("lucid_restart_budget_spent{cluster=\"c1\"} 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_reconcile_total{cluster=\"c1\",outcome=\"error\"} 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_count{cluster=\"c1\"} 5\n"), std::string::npos);
-  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_sum{cluster=\"c1\"} 6.000000\n"),
-            std::string::npos);
+  EXPECT_NE(m.body.find("lucid_reconcile_duration_seconds_sum{cluster=\"c1\"} 6\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_drift_corrections_total{cluster=\"c1\"} 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("lucid_rollbacks_total{cluster=\"c1\"} 1\n"), std::string::npos);
-  EXPECT_EQ(m.body.find("lucid_last_success_timestamp_seconds{cluster=\"c1\"} 0.000"), std::string::npos);
+  EXPECT_EQ(m.body.find("lucid_last_success_timestamp_seconds{cluster=\"c1\"} 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("lucid_last_success_timestamp_seconds{cluster=\"c1\"} "), std::string::npos);
+  // HELP and TYPE once per family, however many series it has.
+  std::size_t helps = 0;
+  for (auto at = m.body.find("# HELP lucid_reconcile_total "); at != std::string::npos;
+       at = m.body.find("# HELP lucid_reconcile_total ", at + 1))
+    ++helps;
+  EXPECT_EQ(helps, 1u) << m.body;
 
   get.target = "/status";
   auto s = handler(get);

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/http_client.h"
 #include "lucid/engine/compose_apply.h"
 #include "lucid/engine/containers.h"
@@ -32,14 +33,13 @@
 #include "lucid/reconcile/reconciler.h"
 #include "lucid/reconcile/watch.h"
 #include "signed_config_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/docker.h"
 #include "testing/registry.h"
 
 using namespace lucid;
 using namespace std::chrono_literals;
 namespace lt = lucid::testing;
-namespace tt = lucid::supply::testing_tools;
+namespace tt = lucid::gitsig::testing_tools;
 namespace fs = std::filesystem;
 
 namespace {
@@ -116,14 +116,15 @@ class ReconcileE2e : public ::testing::Test {
 
   reconcile::PassReport pass(bool trusted = true) {
     reconcile::PlanVerifier verifier(
-        supply::TrustRoot{trusted ? std::optional<std::string>(signers_.string()) : std::nullopt,
+        gitsig::TrustRoot{trusted ? std::optional<std::string>(signers_.string()) : std::nullopt,
                           std::nullopt},
         image_check_);
     auto t = std::chrono::steady_clock::now();
     auto r = reconcile::reconcile_once(config_, verifier, *store_, docker_);
     EXPECT_TRUE(r) << r.error().message;
     if (!r) return {};
-    std::printf("pass %s → %s (%lld ms)\n", r->commit.substr(0, 12).c_str(), r->outcome.c_str(),
+    std::printf("pass %s → %s (%lld ms)\n", r->commit.substr(0, 12).c_str(),
+                std::string(to_string(r->outcome)).c_str(),
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::steady_clock::now() - t)
                                            .count()));
@@ -250,7 +251,7 @@ std::string ReconcileE2e::build_signed_image(const lt::LocalRegistry& registry, 
 TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   std::string good = push("1", true, true);
   auto r = pass();
-  ASSERT_EQ(r.outcome, "promoted");
+  ASSERT_EQ(to_string(r.outcome), "promoted");
   EXPECT_EQ(r.commit, good);
   auto rec = store_->cluster(cluster_);
   ASSERT_TRUE(rec);
@@ -273,7 +274,7 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   // Item 6: a pass with nothing to change leaves every container id and start time as it was.
   auto before = identities();
   r = pass();
-  EXPECT_EQ(r.outcome, "unchanged");
+  EXPECT_EQ(to_string(r.outcome), "unchanged");
   EXPECT_EQ(identities(), before);
 
   // A first figure for item 8 (one service, not the 20-service benchmark): median of 5 no-op passes
@@ -289,7 +290,7 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
     std::vector<double> passes, composes;
     for (int i = 0; i < 5; ++i) {
       auto t = std::chrono::steady_clock::now();
-      EXPECT_EQ(pass().outcome, "unchanged");
+      EXPECT_EQ(to_string(pass().outcome), "unchanged");
       passes.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
     }
@@ -307,7 +308,7 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   // Item 1: a newer commit whose service never becomes healthy is rolled back and marked bad.
   std::string bad = push("2", false, true);
   r = pass();
-  EXPECT_EQ(r.outcome, "rolled-back");
+  EXPECT_EQ(to_string(r.outcome), "rolled-back");
   EXPECT_EQ(r.commit, bad);
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("web"), std::string::npos) << r.reasons[0];
@@ -326,7 +327,7 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   before = identities();
   auto attempts_before = store_->attempts(cluster_, 100)->size();
   r = pass();
-  EXPECT_EQ(r.outcome, "skipped-bad");
+  EXPECT_EQ(to_string(r.outcome), "skipped-bad");
   EXPECT_EQ(identities(), before);
   EXPECT_EQ(store_->attempts(cluster_, 100)->size(), attempts_before);
 
@@ -334,14 +335,14 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   config_.retry = bad;
   r = pass();
   config_.retry.reset();
-  EXPECT_EQ(r.outcome, "rolled-back");
+  EXPECT_EQ(to_string(r.outcome), "rolled-back");
   EXPECT_TRUE(*store_->is_bad(cluster_, bad));
   EXPECT_EQ(store_->cluster(cluster_)->last_good, good);
 
   // A fixing commit deploys.
   std::string fix = push("3", true, true);
   r = pass();
-  EXPECT_EQ(r.outcome, "promoted");
+  EXPECT_EQ(to_string(r.outcome), "promoted");
   rec = store_->cluster(cluster_);
   EXPECT_EQ(rec->last_good, fix);
   running = state();
@@ -352,7 +353,8 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
   auto attempts = store_->attempts(cluster_, 100);
   ASSERT_TRUE(attempts);
   std::vector<std::string> outcomes;
-  for (const auto& a : *attempts) outcomes.push_back(a.kind + ":" + a.outcome);
+  for (const auto& a : *attempts)
+    outcomes.push_back(fmt::format("{}:{}", to_string(a.kind), a.outcome ? to_string(*a.outcome) : ""));
   EXPECT_EQ(outcomes, (std::vector<std::string>{"deploy:promoted", "deploy:rolled-back", "deploy:rolled-back",
                                                 "deploy:promoted"}));
 }
@@ -362,7 +364,7 @@ TEST_F(ReconcileE2e, PromotesRollsBackMarksBadAndANoOpTouchesNothing) {
 TEST_F(ReconcileE2e, UnsignedCommitIsRefusedAndNothingApplied) {
   std::string unsigned_commit = push("1", true, false);
   auto r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("unsigned"), std::string::npos) << r.reasons[0];
   EXPECT_TRUE(state().empty());
@@ -372,12 +374,12 @@ TEST_F(ReconcileE2e, UnsignedCommitIsRefusedAndNothingApplied) {
   EXPECT_EQ(rec->last_good, "");
   auto attempts = store_->attempts(cluster_);
   ASSERT_EQ(attempts->size(), 1u);
-  EXPECT_EQ((*attempts)[0].outcome, "refused");
+  EXPECT_EQ(to_string((*attempts)[0].outcome.value()), "refused");
   EXPECT_FALSE((*attempts)[0].reasons.empty());
 
   push("2", true, true);
   r = pass(/*trusted=*/false);
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   EXPECT_TRUE(state().empty());
 }
 
@@ -424,7 +426,7 @@ TEST_F(ReconcileE2e, WatchCorrectsStopRemoveAndHandChange) {
   std::atomic<bool> stop{false};
   reconcile::WatchOptions wo;
   wo.interval = 120s;  // only drift triggers a pass within the test
-  reconcile::PlanVerifier verifier(supply::TrustRoot{signers_.string(), std::nullopt});
+  reconcile::PlanVerifier verifier(gitsig::TrustRoot{signers_.string(), std::nullopt});
   std::thread loop([&] {
     reconcile::watch(
         config_, verifier, *store_, docker_, wo,
@@ -448,7 +450,7 @@ TEST_F(ReconcileE2e, WatchCorrectsStopRemoveAndHandChange) {
   if (promoted) {
     std::lock_guard lock(mu);
     ASSERT_TRUE(events[0].pass);
-    EXPECT_EQ(events[0].pass->outcome, "promoted");
+    EXPECT_EQ(to_string(events[0].pass->outcome), "promoted");
   }
   for (const std::string how : {"stop", "rm", "env"}) {
     if (!promoted) break;
@@ -475,7 +477,7 @@ TEST_F(ReconcileE2e, WatchCorrectsStopRemoveAndHandChange) {
     if (fixed) {
       EXPECT_FALSE(events.back().drift.empty());
       ASSERT_TRUE(events.back().pass);
-      EXPECT_EQ(events.back().pass->outcome, "corrected");
+      EXPECT_EQ(to_string(events.back().pass->outcome), "corrected");
     }
   }
   stop = true;
@@ -495,14 +497,14 @@ TEST_F(ReconcileE2e, AddedServiceIsCreatedAndRemovedOneIsRemoved) {
       "{}",
       image_, kHardened);
   push("1", true, true);
-  ASSERT_EQ(pass().outcome, "promoted");
+  ASSERT_EQ(to_string(pass().outcome), "promoted");
   auto s = state();
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0].service, "web");
   EXPECT_EQ(s[1].service, "worker");
   extra_services_.clear();
   push("2", true, true);
-  ASSERT_EQ(pass().outcome, "promoted");
+  ASSERT_EQ(to_string(pass().outcome), "promoted");
   s = state();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].service, "web");
@@ -526,7 +528,7 @@ TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
   web_image_ = "registry.lucid.local:5000/lucid/web:1@sha256:" + std::string(64, 'a');
   std::string c = push("1", true, true);
   auto r = pass();
-  EXPECT_EQ(r.outcome, "failed");
+  EXPECT_EQ(to_string(r.outcome), "failed");
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_NE(r.reasons[0].find("--image-signers"), std::string::npos) << r.reasons[0];
   EXPECT_FALSE(*store_->is_bad(cluster_, c)) << "the operator's missing flag is not the commit's fault";
@@ -534,7 +536,7 @@ TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
   fs::create_directories(dir_ / "operator-signers");
   config_.image_signers = dir_ / "operator-signers";
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_NE(r.reasons[0].find("no valid signature"), std::string::npos);
   EXPECT_TRUE(state().empty());
@@ -544,7 +546,7 @@ TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
   web_image_ = "docker.io/library/busybox@sha256:" + std::string(64, 'b');
   std::string foreign = push("2", true, true);
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("not under the canonical registry"), std::string::npos) << r.reasons[0];
   EXPECT_TRUE(*store_->is_bad(cluster_, foreign));
@@ -554,7 +556,7 @@ TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
       fmt::format("  tool:\n    image: {}\n{}    cap_add: [NET_ADMIN]\n", web_image_, kHardened);
   std::string privileged = push("3", true, true);
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("privileged/cap-add"), std::string::npos) << r.reasons[0];
   EXPECT_NE(r.reasons[0].find("infrastructure/compose/docker-compose.yml:"), std::string::npos)
@@ -569,7 +571,7 @@ TEST_F(ReconcileE2e, ImageCheckAndDeployGatesRefuseAndApplyNothing) {
                   "empty");
   const auto attempts_before = store_->attempts(cluster_, 100)->size();
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("empty plan"), std::string::npos) << r.reasons[0];
   EXPECT_FALSE(*store_->is_bad(cluster_, empty));
@@ -653,7 +655,7 @@ TEST_F(ReconcileE2e, SecretReferencesWithoutAnIdentityAreRefused) {
       image_, kHardened);
   push("1", true, true);
   auto r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("no age identity"), std::string::npos) << r.reasons[0];
   EXPECT_TRUE(state().empty());
@@ -682,7 +684,7 @@ TEST_F(ReconcileE2e, MirrorImagesAreVerifiedPulledByDigestAndABadSignatureIsRefu
   web_image_ = trusted;
   std::string good = push("1", true, true);
   auto r = pass();
-  ASSERT_EQ(r.outcome, "promoted");
+  ASSERT_EQ(to_string(r.outcome), "promoted");
   auto s = state();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].health, "healthy");
@@ -694,7 +696,7 @@ TEST_F(ReconcileE2e, MirrorImagesAreVerifiedPulledByDigestAndABadSignatureIsRefu
   std::string rogue = push("2", true, true);
   auto before = identities();
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("signature"), std::string::npos) << r.reasons[0];
   EXPECT_EQ(identities(), before) << "a refused commit touches no container";
@@ -707,7 +709,7 @@ TEST_F(ReconcileE2e, MirrorImagesAreVerifiedPulledByDigestAndABadSignatureIsRefu
   std::string later = push("3", true, true);
   registry.reset();
   r = pass();
-  EXPECT_EQ(r.outcome, "failed");
+  EXPECT_EQ(to_string(r.outcome), "failed");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("unreachable"), std::string::npos) << r.reasons[0];
   EXPECT_FALSE(*store_->is_bad(cluster_, later));
@@ -815,9 +817,9 @@ namespace {
 // older than --max-commit-age is refused as stale, and status shows the newest commit's age.
 TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefused) {
   std::string first = push("1", true, true);
-  ASSERT_EQ(pass().outcome, "promoted");
+  ASSERT_EQ(to_string(pass().outcome), "promoted");
   std::string second = push("2", true, true);
-  ASSERT_EQ(pass().outcome, "promoted");
+  ASSERT_EQ(to_string(pass().outcome), "promoted");
   const fs::path mirror = config_.state_dir / "mirror.git";
   EXPECT_EQ(tt::git(mirror, {"rev-parse", "refs/lucid/last-good/" + cluster_}), second + "\n");
   EXPECT_EQ(tt::git(mirror, {"rev-parse", "refs/lucid/applied/" + cluster_}), second + "\n");
@@ -825,7 +827,7 @@ TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefuse
   tt::git(work_, {"push", "-q", "--force", repo_->remote.string(), first + ":refs/heads/main"});
   auto before = identities();
   auto r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   EXPECT_EQ(r.commit, first);
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_TRUE(r.reasons[0].starts_with("not-descendant: ")) << r.reasons[0];
@@ -834,13 +836,13 @@ TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefuse
   EXPECT_FALSE(*store_->is_bad(cluster_, first));
   EXPECT_EQ(store_->cluster(cluster_)->last_good, second);
   const auto recorded = store_->attempts(cluster_, 100)->size();
-  EXPECT_EQ(pass().outcome, "refused");
+  EXPECT_EQ(to_string(pass().outcome), "refused");
   EXPECT_EQ(store_->attempts(cluster_, 100)->size(), recorded) << "a lasting refusal is recorded once";
 
   config_.allow_rewind = first;
   r = pass();
   config_.allow_rewind.reset();
-  EXPECT_EQ(r.outcome, "promoted");
+  EXPECT_EQ(to_string(r.outcome), "promoted");
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_NE(r.reasons[0].find("allowed by --allow-rewind (operator "), std::string::npos) << r.reasons[0];
   auto status = reconcile::status_json(*store_, docker_, cluster_, 10, mirror);
@@ -855,7 +857,7 @@ TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefuse
   config_.max_commit_age = 1s;
   before = identities();
   r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_EQ(r.reasons.size(), 1u);
   EXPECT_TRUE(r.reasons[0].starts_with("stale: ")) << r.reasons[0];
   EXPECT_EQ(identities(), before);
@@ -864,7 +866,7 @@ TEST_F(ReconcileE2e, RewoundRemoteIsRefusedUnlessAllowedAndStaleCommitsAreRefuse
   ASSERT_TRUE(status);
   EXPECT_GE((*status)["desired_age_seconds"].get<std::int64_t>(), 2);
   config_.max_commit_age.reset();
-  EXPECT_EQ(pass().outcome, "promoted");
+  EXPECT_EQ(to_string(pass().outcome), "promoted");
 }
 
 // Issue 12 item 2 (shown 2): a commit signed by an allowed key that adds its own image signer key
@@ -881,14 +883,14 @@ TEST_F(ReconcileE2e, ACommitCannotVouchForItsOwnImages) {
   verify_images_against(*registry);
 
   web_image_ = old_signed;
-  ASSERT_EQ(pass_after(push("1", true, true)).outcome, "promoted");
+  ASSERT_EQ(to_string(pass_after(push("1", true, true)).outcome), "promoted");
 
   extra_files_["policies/signers/new.pub"] = read_text(dir_ / "image-new.pub");
   web_image_ = new_signed;
   std::string self_vouching = push("2", true, true);
   auto before = identities();
   auto r = pass();
-  EXPECT_EQ(r.outcome, "refused");
+  EXPECT_EQ(to_string(r.outcome), "refused");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("signature"), std::string::npos) << r.reasons[0];
   EXPECT_TRUE(*store_->is_bad(cluster_, self_vouching));
@@ -896,10 +898,10 @@ TEST_F(ReconcileE2e, ACommitCannotVouchForItsOwnImages) {
 
   web_image_ = old_signed;  // the key alone, images as before
   extra_env_ = "LUCID_TEST=3\n";
-  EXPECT_EQ(pass_after(push("3", true, true)).outcome, "promoted");
+  EXPECT_EQ(to_string(pass_after(push("3", true, true)).outcome), "promoted");
   web_image_ = new_signed;  // now its key is the last-good commit's
   r = pass_after(push("4", true, true));
-  EXPECT_EQ(r.outcome, "promoted");
+  EXPECT_EQ(to_string(r.outcome), "promoted");
   auto s = state();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_NE(s[0].image.find(cluster_ + "-new"), std::string::npos) << s[0].image;
@@ -975,14 +977,14 @@ TEST_F(ReconcileE2e, TwoClustersShareAStateDirAndOneClusterHasOneReconciler) {
 // corrected from the local mirror, and a pass with nothing to correct says `unreachable`.
 TEST_F(ReconcileE2e, DriftIsCorrectedFromTheLocalMirrorWhileTheRemoteIsUnreachable) {
   push("1", true, true);
-  ASSERT_EQ(pass().outcome, "promoted");
+  ASSERT_EQ(to_string(pass().outcome), "promoted");
   fs::rename(repo_->remote, dir_ / "remote-gone.git");
   auto r = pass();
-  EXPECT_EQ(r.outcome, "unreachable");
+  EXPECT_EQ(to_string(r.outcome), "unreachable");
   EXPECT_FALSE(r.fetch_error.empty());
   lt::docker({"stop", "-t", "1", state()[0].id});
   r = pass();
-  EXPECT_EQ(r.outcome, "corrected");
+  EXPECT_EQ(to_string(r.outcome), "corrected");
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_TRUE(r.reasons[0].starts_with("fetch: ")) << r.reasons[0];
   auto s = state();

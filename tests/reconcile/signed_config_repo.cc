@@ -8,7 +8,7 @@
 namespace lucid::testing {
 
 namespace fs = std::filesystem;
-namespace tt = supply::testing_tools;
+namespace tt = gitsig::testing_tools;
 using namespace std::chrono_literals;
 
 std::string reconcile_e2e_skip_reason() {

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/reconcile/reconciler.h"
-#include "supply/ssh_tools.h"
 
 namespace lucid::testing {
 
@@ -36,7 +36,7 @@ inline constexpr const char* kPlaneNetworks =
 // remote is the bare repository `remote`, commits are made in `work`.
 struct SignedConfigRepo {
   explicit SignedConfigRepo(const std::filesystem::path& dir);
-  supply::testing_tools::TestKey key;
+  gitsig::testing_tools::TestKey key;
   std::filesystem::path allowed_signers, remote, work;
 
   std::string url() const { return "file://" + remote.string(); }

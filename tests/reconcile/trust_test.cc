@@ -8,16 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "gitsig/ssh_tools.h"
+#include "lucid/gitsig/git_repo.h"
 #include "lucid/reconcile/cluster_lock.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
-#include "lucid/supply/git_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/testing.h"
 
 using namespace lucid;
 namespace fs = std::filesystem;
-namespace tt = lucid::supply::testing_tools;
+namespace tt = lucid::gitsig::testing_tools;
 
 namespace {
 
@@ -48,11 +48,11 @@ TEST(MirrorRefs, PerClusterTrackingRefsAncestryAndCommitTime) {
   EXPECT_FALSE(fs::exists(mirror / "FETCH_HEAD"));  // nothing shared between the two fetches
   EXPECT_FALSE(reconcile::fetch_tracked(mirror, work.string(), "refs/heads/main", "", "refs/heads/x"));
 
-  // The ancestry the reconciler asks of the mirror (supply::is_ancestor on a bare repository).
-  EXPECT_TRUE(*supply::is_ancestor(mirror.string(), first, second));
-  EXPECT_TRUE(*supply::is_ancestor(mirror.string(), second, second));
-  EXPECT_FALSE(*supply::is_ancestor(mirror.string(), second, first));
-  EXPECT_FALSE(supply::is_ancestor(mirror.string(), first, "0123456789abcdef0123456789abcdef01234567"));
+  // The ancestry the reconciler asks of the mirror (gitsig::is_ancestor on a bare repository).
+  EXPECT_TRUE(*gitsig::is_ancestor(mirror.string(), first, second));
+  EXPECT_TRUE(*gitsig::is_ancestor(mirror.string(), second, second));
+  EXPECT_FALSE(*gitsig::is_ancestor(mirror.string(), second, first));
+  EXPECT_FALSE(gitsig::is_ancestor(mirror.string(), first, "0123456789abcdef0123456789abcdef01234567"));
 
   auto t = reconcile::commit_time(mirror, second);
   ASSERT_TRUE(t) << t.error().message;

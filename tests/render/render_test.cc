@@ -143,7 +143,7 @@ TEST(Render, EveryClusterOfTheReferenceRepo) {
     auto applied = yaml::to_json(yaml::parse(plan->apply_yaml, "apply.yaml").value()).value();
     for (const auto& [svc, hash] : plan->service_hashes) {
       // A service using a secret reference is hashed with its files' ciphertext digests
-      // (render::hash_without_secret_values; tests/supply/secret_config_hash_test.cc).
+      // (render::hash_without_secret_values; tests/sops/secret_config_hash_test.cc).
       const bool uses_secret = plan->document["services"][svc].dump().find("enc:sops:") != std::string::npos;
       if (!uses_secret) {
         EXPECT_EQ(hash, render::config_hash(plan->document["services"][svc])) << svc;

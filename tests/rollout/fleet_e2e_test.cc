@@ -17,11 +17,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/http_client.h"
 #include "lucid/engine/compose_apply.h"
 #include "lucid/engine/labels.h"
 #include "reconcile/signed_config_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/docker.h"
 #include "testing/registry.h"
 #include "testing/testing.h"
@@ -29,7 +29,7 @@
 namespace {
 
 namespace lt = lucid::testing;
-namespace tt = lucid::supply::testing_tools;
+namespace tt = lucid::gitsig::testing_tools;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -257,7 +257,9 @@ TEST_F(FleetE2e, ACommitRollsThroughTwoWavesAndABadOneStopsAtTheCanaryAndIsRolle
   stop(sites_[0]);
   canary_stale_after_ = "2s";
   std::string c3 = push("v3", true);  // the console reads stale_after from the default branch
-  std::this_thread::sleep_for(2500ms);
+  // Report ages are whole seconds (a report at 10.9 s is 10): wait long enough that "older than 2 s"
+  // holds however the clock falls.
+  std::this_thread::sleep_for(3500ms);
   auto stale = wave({"promote", "edge", "--commit", revert});
   EXPECT_EQ(stale.exit_code, 1);
   EXPECT_NE(stale.out.find(fmt::format("gate healthchecks on {} (canary): stale", sites_[0].id)),

@@ -6,15 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "gitsig/ssh_tools.h"
 #include "lucid/base/time.h"
 #include "reconcile/signed_config_repo.h"
-#include "supply/ssh_tools.h"
 #include "testing/testing.h"
 
 namespace lucid::rollout {
 namespace {
 
-namespace tt = supply::testing_tools;
+namespace tt = gitsig::testing_tools;
 
 constexpr const char* kClusters = R"(version: 1
 waves:

@@ -30,6 +30,20 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// Sets (or, with nullopt, unsets) an environment variable until scope exit, then restores what was
+// there. Children started meanwhile inherit it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::optional<std::string>& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 struct RunResult {
   int exit_code = -1;
   std::string out;

@@ -6,6 +6,7 @@
 
 #include "lucid/accept/checks.h"
 #include "lucid/accept/engine_io.h"
+#include "lucid/base/number.h"
 #include "lucid/beta/acl.h"
 #include "lucid/beta/labels.h"
 
@@ -83,7 +84,10 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
       if (auto p = beta::parse_port_list(e->second)) ports = *p;
     } else if (const auto& ex = (*j)["Config"]["ExposedPorts"]; ex.is_object()) {
       for (const auto& [key, v] : ex.items())
-        if (key.ends_with("/tcp")) ports.push_back(static_cast<std::uint16_t>(std::stoi(key)));
+        if (key.ends_with("/tcp"))  // "8080/tcp"
+          if (auto port =
+                  parse_number<std::uint16_t>(std::string_view(key).substr(0, key.size() - 4), "port"))
+            ports.push_back(*port);
     }
     std::string svc = c->labels.count(beta::kServiceLabel) ? c->labels.at(beta::kServiceLabel) : c->service;
     if (ip.empty() || ports.empty()) {

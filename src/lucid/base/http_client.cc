@@ -8,11 +8,24 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include "lucid/base/text.h"
+
 namespace lucid {
 namespace {
 
+struct BodySink {
+  std::string* body;
+  std::size_t limit;  // 0: none
+  bool too_large = false;
+};
+
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->limit != 0 && sink->body->size() + size * n > sink->limit) {
+    sink->too_large = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  sink->body->append(data, size * n);
   return size * n;
 }
 
@@ -26,14 +39,22 @@ std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* us
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return size * n;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string name = lower(line.substr(0, colon));
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
     value.remove_suffix(1);
   (*headers)[name] = std::string(value);
   return size * n;
+}
+
+// Where the request goes: the unix socket or the URL's host, directly or only through the named
+// SOCKS proxy. CURLOPT_PROXY "" disables the environment's proxies (libcurl reads *_proxy only when
+// the option is unset). libcurl copies the strings it is given.
+void set_route(CURL* c, const HttpOptions& o) {
+  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
+  const std::string proxy = o.socks_proxy.empty() ? std::string() : "socks5h://" + o.socks_proxy;
+  curl_easy_setopt(c, CURLOPT_PROXY, proxy.c_str());
 }
 
 Result<HttpResponse> perform(const std::string& method, const std::string& url, const std::string* body,
@@ -51,13 +72,12 @@ Result<HttpResponse> perform(const std::string& method, const std::string& url, 
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> hold(headers, curl_slist_free_all);
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
-  const std::string proxy = "socks5h://" + o.socks_proxy;
-  if (!o.socks_proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, proxy.c_str());
+  set_route(c, o);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  BodySink sink{&r.body, o.max_body_bytes};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -76,6 +96,9 @@ Result<HttpResponse> perform(const std::string& method, const std::string& url, 
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
   }
   CURLcode rc = curl_easy_perform(c);
+  if (sink.too_large)
+    return fail(ErrorKind::kIo,
+                fmt::format("{}: the response is larger than {} bytes", url, o.max_body_bytes));
   if (rc != CURLE_OK) return fail(ErrorKind::kIo, fmt::format("{}: {}", url, curl_easy_strerror(rc)));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
@@ -119,7 +142,7 @@ Result<long> http_stream(const std::string& method, const std::string& url,
   StreamState st{&on_data, &stop};
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
+  set_route(c, o);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   if (method != "GET") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());

@@ -29,8 +29,14 @@ struct HttpOptions {
   std::chrono::milliseconds timeout{5000};
   std::map<std::string, std::string> headers;
   // "host:port" of a SOCKS5 proxy that resolves names itself (TOR_SOCKS, for onion addresses): the
-  // request goes only through it. Empty: libcurl's default (the environment's *_proxy).
+  // request goes only through it. Empty: a direct connection. The environment's http_proxy,
+  // https_proxy and all_proxy are never used: Lucid's traffic takes only the paths it names (a
+  // proxy picked up from the environment could carry a loopback admin request or a site report
+  // somewhere else).
   std::string socks_proxy;
+  // A response body larger than this fails the request (kIo) instead of growing without bound;
+  // 0: no bound (registry blobs).
+  std::size_t max_body_bytes = 0;
 };
 
 // Fails (kIo) when no connection could be made or the transfer broke; any HTTP status is a success.

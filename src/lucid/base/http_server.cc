@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/number.h"
+#include "lucid/base/text.h"
 
 namespace lucid::http {
 namespace {
@@ -22,15 +24,11 @@ Result<std::pair<std::string, std::uint16_t>> split_host_port(const std::string&
   if (colon == std::string::npos)
     return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' is not ip:port");
   std::string host = address.substr(0, colon);
-  int port = 0;
-  try {
-    port = std::stoi(address.substr(colon + 1));
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535)
-    return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' has a bad port");
-  return std::pair{host, static_cast<std::uint16_t>(port)};
+  auto port = parse_number<std::uint16_t>(std::string_view(address).substr(colon + 1), "port");
+  if (!port)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("listen address '{}' has a bad port: {}", address, port.error().message));
+  return std::pair{host, *port};
 }
 
 std::string ip_of(const sockaddr_in& a) {
@@ -59,11 +57,6 @@ std::string render(const Response& r) {
   return fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n{}", r.status,
       status_text(r.status), r.content_type, r.body.size(), extra_headers(r), r.body);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -230,6 +223,11 @@ void Server::serve(int fd) {
   req.local_port = ntohs(local.sin_port);
   req.peer_ip = ip_of(peer);
 
+  // The parser is deliberately small: it serves Lucid's own clients (betactl, the console page,
+  // Prometheus, curl) on loopback or a plane network, and it refuses whatever it does not need
+  // rather than interpreting it. The head is read whole, bounded by max_request_bytes, before any
+  // of it is parsed, so a slow or endless head costs a bounded buffer (and the socket's receive
+  // timeout), never a parse of partial input.
   std::string buf;
   char chunk[2048];
   std::size_t end = std::string::npos;
@@ -263,6 +261,8 @@ void Server::serve(int fd) {
     send_all(fd, render({400, "text/plain", "bad request target\n"}));
     return;
   }
+  // Header names are case-insensitive (RFC 9110 §5.1): stored lower-cased. A repeated header keeps
+  // its last value; nothing here joins list-valued headers, and no handler reads one.
   std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
     auto e = head.find("\r\n", pos);
@@ -278,21 +278,20 @@ void Server::serve(int fd) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
     req.headers[lower(line.substr(0, colon))] = value;
   }
+  // Bodies come only with Content-Length. Chunked encoding (and any Transfer-Encoding beside a
+  // Content-Length, the classic request-smuggling ambiguity) is refused instead of decoded.
   if (req.headers.contains("transfer-encoding")) {
     send_all(fd, render({411, "text/plain", "send the body with Content-Length (no chunked encoding)\n"}));
     return;
   }
   if (auto cl = req.headers.find("content-length"); cl != req.headers.end()) {
-    std::size_t length = 0;
-    bool ok = !cl->second.empty() && cl->second.size() <= 12;
-    for (char c : cl->second) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) length = length * 10 + static_cast<std::size_t>(c - '0');
-    }
-    if (!ok) {
+    // Digits only: no sign, no blanks, no list ("5, 5"), no overflow.
+    auto parsed = parse_number<std::size_t>(cl->second, "Content-Length");
+    if (!parsed) {
       send_all(fd, render({400, "text/plain", "bad Content-Length\n"}));
       return;
     }
+    const std::size_t length = *parsed;
     if (length > options_.max_body_bytes) {
       send_all(fd, render({413, "text/plain", "request body too large\n"}));
       // Closing with the body unread would reset the connection before the client reads the 413.

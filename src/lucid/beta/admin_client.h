@@ -1,4 +1,5 @@
-// betactl's side of the admin API: a bounded HTTP GET to betad's loopback admin listener.
+// betactl's side of the admin API: a bounded HTTP GET (base http_client) to betad's loopback
+// admin listener.
 #pragma once
 
 #include <chrono>

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/number.h"
 #include "lucid/crypto/blake3.h"
 
 namespace lucid::beta {
@@ -24,10 +25,11 @@ Result<std::vector<std::uint16_t>> parse_port_list(const std::string& text) {
     if (item.empty() || item.size() > 5 ||
         !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return fail(ErrorKind::kInvalidArgument, fmt::format("'{}' is not a TCP port", item));
-    int port = std::stoi(item);
-    if (port < 1 || port > 65535)
-      return fail(ErrorKind::kInvalidArgument, fmt::format("port {} out of range 1..65535", port));
-    ports.push_back(static_cast<std::uint16_t>(port));
+    auto port = parse_number<int>(item, "port");
+    if (!port) return std::unexpected(port.error());
+    if (*port < 1 || *port > 65535)
+      return fail(ErrorKind::kInvalidArgument, fmt::format("port {} out of range 1..65535", *port));
+    ports.push_back(static_cast<std::uint16_t>(*port));
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }

@@ -7,13 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "lucid/base/labels.h"
 #include "lucid/base/result.h"
 
 namespace lucid::beta {
 
-inline constexpr const char* kPlaneLabel = "com.lucid.plane";
-inline constexpr const char* kServiceLabel = "com.lucid.service";
-inline constexpr const char* kExposeLabel = "com.lucid.expose";
+// The names themselves are in base/labels.h, with every other label Lucid uses.
+inline constexpr const char* kPlaneLabel = lucid::kPlaneLabel;
+inline constexpr const char* kServiceLabel = lucid::kLucidServiceLabel;
+inline constexpr const char* kExposeLabel = lucid::kExposeLabel;
 
 struct ServiceLabels {
   std::string plane;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/number.h"
+#include "lucid/base/text.h"
 #include "lucid/beta/log.h"
 
 namespace lucid::beta {
@@ -21,14 +23,15 @@ using namespace std::chrono_literals;
 std::optional<std::uint16_t> read_control_port(const std::filesystem::path& file) {
   auto text = read_text_file(file);
   if (!text) return std::nullopt;
-  auto pos = text->find("PORT=127.0.0.1:");
+  constexpr std::string_view kPrefix = "PORT=127.0.0.1:";
+  auto pos = text->find(kPrefix);
   if (pos == std::string::npos) return std::nullopt;
-  try {
-    int port = std::stoi(text->substr(pos + 15));
-    if (port > 0 && port < 65536) return static_cast<std::uint16_t>(port);
-  } catch (...) {
-  }
-  return std::nullopt;
+  std::string_view rest = std::string_view(*text).substr(pos + kPrefix.size());
+  rest = trim(rest.substr(0, rest.find('\n')));
+  // Not yet whole (tor still writing) or not a port: nullopt, and the caller looks again.
+  auto port = parse_number_in<std::uint16_t>(rest, 1, 65535, "tor control port");
+  if (!port) return std::nullopt;
+  return *port;
 }
 
 }  // namespace
@@ -55,7 +58,7 @@ void TorSupervisor::stop() {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     cv_.notify_all();
   }
   if (pid_t p = pid_.load(); p > 0) ::kill(p, SIGTERM);
@@ -67,8 +70,9 @@ void TorSupervisor::kill_tor() {
 }
 
 bool TorSupervisor::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  MutexLock lock(mu_);
+  while (!stopping_ && std::chrono::steady_clock::now() < deadline) lock.wait_until(cv_, deadline);
   return !stopping_;
 }
 

@@ -8,10 +8,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "lucid/base/result.h"
+#include "lucid/base/thread_annotations.h"
 #include "lucid/beta/torrc.h"
 
 namespace lucid::beta {
@@ -48,7 +48,9 @@ class TorSupervisor {
   std::atomic<bool> stopping_{false};
   std::atomic<int> restarts_{0};
   std::atomic<pid_t> pid_{0};
-  std::mutex mu_;
+  // Guards no data (stopping_, restarts_ and pid_ are atomics): it pairs with cv_ so that a stop()
+  // cannot slip between a sleeper's check of stopping_ and its wait.
+  Mutex mu_;
   std::condition_variable cv_;
 };
 

@@ -6,13 +6,13 @@
 #include "lucid/base/subprocess.h"
 #include "lucid/build/pin.h"
 #include "lucid/build/rootfs.h"
-#include "lucid/supply/dpkg_db.h"
-#include "lucid/supply/image_signature.h"
-#include "lucid/supply/oci_manifest.h"
-#include "lucid/supply/oci_registry.h"
-#include "lucid/supply/sbom_attachment.h"
-#include "lucid/supply/signing_key.h"
-#include "lucid/supply/spdx.h"
+#include "lucid/oci/image_signature.h"
+#include "lucid/oci/oci_manifest.h"
+#include "lucid/oci/oci_registry.h"
+#include "lucid/oci/sbom_attachment.h"
+#include "lucid/oci/signing_key.h"
+#include "lucid/sbom/dpkg_db.h"
+#include "lucid/sbom/spdx.h"
 
 namespace lucid::build {
 namespace {
@@ -46,8 +46,8 @@ void say(const BuildOptions& o, const std::string& line) {
   if (o.progress) o.progress(line);
 }
 
-Result<BuiltImage> build_one(const BuildOptions& o, const ImageSpec& spec, const supply::DpkgDatabase* dpkg,
-                             const supply::PrivateKey* key) {
+Result<BuiltImage> build_one(const BuildOptions& o, const ImageSpec& spec, const sbom::DpkgDatabase* dpkg,
+                             const oci::PrivateKey* key) {
   BuiltImage img;
   img.name = spec.name;
   img.stage = spec.stage;
@@ -81,7 +81,7 @@ Result<BuiltImage> build_one(const BuildOptions& o, const ImageSpec& spec, const
 
   HttpOptions http;
   http.timeout = 60s;
-  supply::RegistryClient client("http://" + *o.push, http);
+  oci::RegistryClient client("http://" + *o.push, http);
   auto head = client.head_manifest(repository, o.version);
   if (!head)
     return fail(head.error().kind, fmt::format("image {}: registry: {}", spec.name, head.error().message));
@@ -91,29 +91,29 @@ Result<BuiltImage> build_one(const BuildOptions& o, const ImageSpec& spec, const
   img.digest = (*head)->digest;
   say(o, fmt::format("[{}] registry digest {}", spec.name, img.digest));
 
-  supply::ImageContents contents;
+  sbom::ImageContents contents;
   contents.image = fmt::format("{}/{}", o.registry_name, repository);
   contents.image_digest = img.digest;
   contents.binaries = rootfs->binaries;
   contents.files = rootfs->sbom_paths;
   if (!o.created.empty()) contents.created = o.created;
-  auto sbom = supply::generate_spdx(contents, *dpkg);
+  auto sbom = sbom::generate_spdx(contents, *dpkg);
   if (!sbom)
     return fail(sbom.error().kind, fmt::format("image {}: sbom: {}", spec.name, sbom.error().message));
-  auto parsed = supply::parse_spdx(sbom->json);
+  auto parsed = sbom::parse_spdx(sbom->json);
   img.sbom_packages = parsed ? parsed->packages.size() : 0;
   img.unowned_files = sbom->unowned_files;
   // The SBOM goes out only as an attestation signed with the image key and naming this digest, so
   // a verifier can tell it belongs to the image (an unsigned SBOM could be swapped by anyone).
-  auto attested = supply::attest_sbom(client, repository, img.digest, contents.image, sbom->json, *key);
+  auto attested = oci::attest_sbom(client, repository, img.digest, contents.image, sbom->json, *key);
   if (!attested)
     return fail(attested.error().kind,
                 fmt::format("image {}: sbom: {}", spec.name, attested.error().message));
   img.sbom_digest = *attested;
   say(o, fmt::format("[{}] SBOM attested ({} packages, {})", spec.name, img.sbom_packages,
-                     supply::cosign_tag(img.digest, ".att")));
+                     oci::cosign_tag(img.digest, ".att")));
 
-  auto sig = supply::sign_image(client, repository, img.digest, contents.image, *key);
+  auto sig = oci::sign_image(client, repository, img.digest, contents.image, *key);
   if (!sig) return fail(sig.error().kind, fmt::format("image {}: sign: {}", spec.name, sig.error().message));
   img.signature_digest = *sig;
   say(o, fmt::format("[{}] signed ({} key)", spec.name, key->public_key().algorithm()));
@@ -131,15 +131,15 @@ Result<BuildReport> build_stage(const BuildOptions& o) {
   if (o.repo && !o.push)
     return fail(ErrorKind::kInvalidArgument,
                 "--repo needs --push: only digests read back from the mirror are pinned");
-  std::optional<supply::PrivateKey> key;
-  std::optional<supply::DpkgDatabase> dpkg;
+  std::optional<oci::PrivateKey> key;
+  std::optional<sbom::DpkgDatabase> dpkg;
   if (o.push) {
     if (!o.key)
       return fail(ErrorKind::kInvalidArgument, "--push needs --key FILE: every pushed image is signed");
-    auto k = supply::PrivateKey::load(*o.key);
+    auto k = oci::PrivateKey::load(*o.key);
     if (!k) return std::unexpected(k.error());
     key = std::move(*k);
-    auto d = supply::DpkgDatabase::load();
+    auto d = sbom::DpkgDatabase::load();
     if (!d) return fail(d.error().kind, fmt::format("sbom: host dpkg database: {}", d.error().message));
     dpkg = std::move(*d);
   }

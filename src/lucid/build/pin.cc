@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "lucid/supply/image_ref.h"
+#include "lucid/oci/image_ref.h"
 
 namespace lucid::build {
 namespace {
@@ -50,7 +50,7 @@ Result<PinResult> pin_images(std::string_view compose_text, const std::map<std::
         char quote = (raw.front() == '"' || raw.front() == '\'') ? raw.front() : 0;
         std::string ref_text =
             quote && raw.size() >= 2 && raw.back() == quote ? raw.substr(1, raw.size() - 2) : raw;
-        auto ref = supply::parse_image_ref(ref_text);
+        auto ref = oci::parse_image_ref(ref_text);
         if (ref && targets.count(ref->repository)) {
           const PinTarget& t = targets.at(ref->repository);
           seen.insert(ref->repository);

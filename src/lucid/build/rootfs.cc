@@ -9,7 +9,7 @@
 
 #include "lucid/base/files.h"
 #include "lucid/base/subprocess.h"
-#include "lucid/supply/signing_key.h"
+#include "lucid/crypto/sha256.h"
 
 namespace lucid::build {
 namespace {
@@ -87,7 +87,7 @@ Result<Rootfs> collect_rootfs(const ImageSpec& spec, const fs::path& bin_dir, co
     if (!fs::is_regular_file(src, ec)) return missing(src.string() + " (build it first)");
     auto bytes = read_file(src);
     if (!bytes) return std::unexpected(bytes.error());
-    std::string digest = supply::sha256_digest(*bytes);
+    std::string digest = crypto::sha256_digest(*bytes);
     out.binaries.push_back({b, version, digest.substr(7)});
     files["/usr/local/bin/" + b] = {src, "/usr/local/bin/" + b, true};
     dynamic.push_back(src);

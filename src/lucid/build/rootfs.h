@@ -8,7 +8,7 @@
 
 #include "lucid/base/result.h"
 #include "lucid/build/image_spec.h"
-#include "lucid/supply/spdx.h"
+#include "lucid/sbom/spdx.h"
 
 namespace lucid::build {
 
@@ -19,9 +19,9 @@ struct RootfsFile {
 };
 
 struct Rootfs {
-  std::vector<RootfsFile> files;              // sorted by target, unique targets
-  std::vector<supply::LucidBinary> binaries;  // name, version, sha256 of each Lucid binary
-  std::vector<std::string> sbom_paths;        // targets plus the host's canonical paths (dpkg lookup)
+  std::vector<RootfsFile> files;            // sorted by target, unique targets
+  std::vector<sbom::LucidBinary> binaries;  // name, version, sha256 of each Lucid binary
+  std::vector<std::string> sbom_paths;      // targets plus the host's canonical paths (dpkg lookup)
 };
 
 // The libraries `program` loads (ldd), the dynamic loader included; empty for static programs.

@@ -6,11 +6,12 @@
 
 #include "lucid/base/subprocess.h"
 #include "lucid/base/temp_dir.h"
+#include "lucid/gitsig/git_runner.h"
+#include "lucid/imagepolicy/verify_images.h"
+#include "lucid/oci/oci_registry.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
 #include "lucid/render/render.h"
-#include "lucid/supply/oci_registry.h"
-#include "lucid/supply/verify_images.h"
 
 namespace lucid::console {
 
@@ -31,10 +32,10 @@ std::pair<std::string, std::string> plan_of(const fs::path& checkout, const std:
 Result<std::string> unified_diff(const fs::path& dir, const std::string& before, const std::string& after) {
   std::ofstream(dir / "last-good.yaml") << before;
   std::ofstream(dir / "commit.yaml") << after;
-  ProcessOptions o;
-  o.argv = {"git", "diff", "--no-index", "--no-color", "--", "last-good.yaml", "commit.yaml"};
-  o.cwd = dir;
-  auto r = run_process(o);
+  gitsig::GitCommand diff;
+  diff.work_dir = dir;  // not a repository: --no-index compares the two files
+  diff.args = {"diff", "--no-index", "--no-color", "--", "last-good.yaml", "commit.yaml"};
+  auto r = gitsig::run_git(diff);
   if (!r) return std::unexpected(r.error());
   if (r->exit_code > 1) return fail(ErrorKind::kIo, "git diff --no-index: " + first_line(r->err));
   return std::move(r->out);
@@ -80,14 +81,14 @@ Result<nlohmann::ordered_json> preview_commit(const PreviewRequest& q) {
   } else if (!render_error.empty()) {
     out["images"] = {{"error", "the plan does not render"}};
   } else {
-    auto policy = supply::load_image_policy(checkout);
+    auto policy = imagepolicy::load_image_policy(checkout);
     if (!policy) {
       out["images"] = {{"error", policy.error().message}};
     } else {
-      supply::RegistryClient client(q.registry);
-      auto verdict = supply::verify_cluster_images(checkout, q.cluster, client, *policy);
-      out["images"] =
-          verdict ? supply::to_json(*verdict) : nlohmann::ordered_json{{"error", verdict.error().message}};
+      oci::RegistryClient client(q.registry);
+      auto verdict = imagepolicy::verify_cluster_images(checkout, q.cluster, client, *policy);
+      out["images"] = verdict ? imagepolicy::to_json(*verdict)
+                              : nlohmann::ordered_json{{"error", verdict.error().message}};
     }
   }
   return out;

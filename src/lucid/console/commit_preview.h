@@ -24,7 +24,7 @@ struct PreviewRequest {
 };
 
 // {cluster, commit, last_good, trusted_policies, plan_diff, plan_diff_truncated, lint_gate[],
-//  images (supply::to_json of the verdict, or {error}, or null without a registry)}.
+//  images (imagepolicy::to_json of the verdict, or {error}, or null without a registry)}.
 // Errors only for what prevents a preview (the commit cannot be exported); a render failure is part of
 // the answer (`render_error`), as it is what the site would refuse.
 Result<nlohmann::ordered_json> preview_commit(const PreviewRequest& request);

@@ -10,14 +10,16 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/number.h"
 #include "lucid/base/temp_dir.h"
+#include "lucid/base/text.h"
 #include "lucid/base/time.h"
 #include "lucid/console/commit_preview.h"
 #include "lucid/console/web_assets.h"
 #include "lucid/crypto/blake3.h"
 #include "lucid/crypto/constant_time.h"
-#include "lucid/supply/git_repo.h"
-#include "lucid/supply/verify_commit.h"
+#include "lucid/gitsig/git_repo.h"
+#include "lucid/gitsig/verify_commit.h"
 
 namespace lucid::console {
 
@@ -124,12 +126,9 @@ Json person(const std::string& line) {
   while (!name.empty() && name.back() == ' ') name.pop_back();
   j["name"] = name;
   j["email"] = line.substr(lt + 1, gt - lt - 1);
-  std::string rest = line.substr(gt + 1);
-  try {
-    j["time"] = rfc3339(static_cast<std::time_t>(std::stoll(rest)));
-  } catch (...) {
-    j["time"] = "";
-  }
+  const std::string_view rest = trim(std::string_view(line).substr(gt + 1));  // "1700000000 +0100"
+  auto seconds = parse_number<std::int64_t>(rest.substr(0, rest.find(' ')), "time");
+  j["time"] = seconds ? rfc3339(static_cast<std::time_t>(*seconds)) : std::string();
   return j;
 }
 
@@ -671,7 +670,7 @@ http::Response ConsoleService::commit(const std::string& sha, const std::string&
   if (!id) return error_response(500, id.error().message);
   if (id->empty()) return error_response(404, fmt::format("no commit {} in the console's clone", sha));
   const std::string repo_dir = repo_.dir().string();
-  auto raw = supply::read_commit_object(repo_dir, *id);
+  auto raw = gitsig::read_commit_object(repo_dir, *id);
   if (!raw) return error_response(500, raw.error().message);
   Json out;
   out["commit"] = *id;
@@ -707,12 +706,12 @@ http::Response ConsoleService::commit(const std::string& sha, const std::string&
   Json sig = {{"verified", false}};
   auto signers = config_commit.empty()
                      ? Result<std::optional<std::string>>(std::nullopt)
-                     : repo_.read_file(config_commit, std::string(supply::kAllowedSignersPath));
+                     : repo_.read_file(config_commit, std::string(gitsig::kAllowedSignersPath));
   auto tmp = PrivateTempDir::create("lucid-console-");
   if (signers && *signers && tmp) {
     const fs::path file = tmp->path() / "allowed_signers";
     std::ofstream(file) << **signers;
-    auto verdict = supply::verify_commit(repo_dir, *id, supply::TrustRoot{file.string(), std::nullopt});
+    auto verdict = gitsig::verify_commit(repo_dir, *id, gitsig::TrustRoot{file.string(), std::nullopt});
     if (!verdict) {
       sig["error"] = verdict.error().message;
     } else {
@@ -723,17 +722,17 @@ http::Response ConsoleService::commit(const std::string& sha, const std::string&
       sig["signer_line"] =
           verdict->signer_line.empty()
               ? ""
-              : fmt::format("{}:{}", supply::kAllowedSignersPath,
+              : fmt::format("{}:{}", gitsig::kAllowedSignersPath,
                             verdict->signer_line.substr(verdict->signer_line.rfind(':') + 1));
-      sig["trust"] = fmt::format("{} at {}", supply::kAllowedSignersPath, config_commit.substr(0, 12));
+      sig["trust"] = fmt::format("{} at {}", gitsig::kAllowedSignersPath, config_commit.substr(0, 12));
       if (verdict->refusal) {
-        sig["refusal"] = std::string(supply::refusal_code(*verdict->refusal));
+        sig["refusal"] = std::string(gitsig::refusal_code(*verdict->refusal));
         sig["reason"] = verdict->reason;
       }
     }
   } else {
     sig["error"] = signers && !*signers
-                       ? fmt::format("the config repo has no {}", supply::kAllowedSignersPath)
+                       ? fmt::format("the config repo has no {}", gitsig::kAllowedSignersPath)
                        : "the signature cannot be checked now";
   }
   out["signature"] = sig;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/bech32.h"
+#include "lucid/base/text.h"
 #include "lucid/crypto/age_common.h"
 
 namespace lucid::crypto {
@@ -12,14 +13,6 @@ namespace {
 
 constexpr std::string_view kRecipientHrp = "age";
 constexpr std::string_view kIdentityHrp = "AGE-SECRET-KEY-";
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n\v\f";
-  std::size_t b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  std::size_t e = s.find_last_not_of(kSpace);
-  return s.substr(b, e - b + 1);
-}
 
 }  // namespace
 

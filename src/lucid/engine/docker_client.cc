@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/http_client.h"
+#include "lucid/base/text.h"
 
 namespace lucid::engine {
 namespace {
@@ -37,14 +38,7 @@ std::string engine_message(const std::string& body) {
 }  // namespace
 
 std::string DockerClient::encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out.push_back(static_cast<char>(c));
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
+  return percent_encode(text);
 }
 
 std::string DockerClient::url(const std::string& path) const {
@@ -104,9 +98,10 @@ Status DockerClient::del(const std::string& path) const {
   return {};
 }
 
-Status DockerClient::stream_events(const std::string& path,
-                                   const std::function<void(const nlohmann::json&)>& on_event,
-                                   const std::function<bool()>& stop) const {
+Status DockerClient::subscribe(const nlohmann::json& filters, std::time_t since,
+                               const std::function<void(const nlohmann::json&)>& on_event,
+                               const std::function<bool()>& stop) const {
+  const std::string path = fmt::format("/events?since={}&filters={}", since, DockerClient::filters(filters));
   std::string buffer;
   bool too_long = false;
   auto on_data = [&](std::string_view data) {

@@ -2,6 +2,7 @@
 // streaming /events feed. Pinned to API v1.41 (Docker 20.10) or the engine's own, if older.
 #pragma once
 
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,11 +35,14 @@ class DockerClient {
                                    const std::optional<nlohmann::json>& body = std::nullopt) const;
   Status del(const std::string& path) const;
 
-  // Streams GET `path` (an /events URL); calls on_event per JSON object (one per line). Returns
-  // when the stream ends or fails (kIo), or cleanly once stop() is true (checked after every event
-  // and at least once a second).
-  Status stream_events(const std::string& path, const std::function<void(const nlohmann::json&)>& on_event,
-                       const std::function<bool()>& stop) const;
+  // The one engine-events subscription (drift, health, beta's label watcher): GET
+  // /events?since=<since>&filters=<filters>, e.g. filters {"type": ["container"], "event": ["start"]}.
+  // Events from `since` (Unix seconds, so a caller can replay the second before its snapshot) are
+  // decoded and handed to on_event, one JSON object each. Returns when the stream ends or fails
+  // (kIo), or cleanly once stop() is true (checked after every event and at least once a second).
+  Status subscribe(const nlohmann::json& filters, std::time_t since,
+                   const std::function<void(const nlohmann::json&)>& on_event,
+                   const std::function<bool()>& stop) const;
 
   // Percent-encodes text for a query string (e.g. a filters JSON).
   static std::string encode(const std::string& text);

@@ -156,8 +156,7 @@ Status watch_drift(const DockerClient& docker, const std::string& project, const
     auto found = drift_from_event(desired, e);
     if (!found.empty()) on_drift(found);
   };
-  return docker.stream_events(
-      fmt::format("/events?since={}&filters={}", since, DockerClient::filters(filters)), on_event, stop);
+  return docker.subscribe(filters, since, on_event, stop);
 }
 
 }  // namespace lucid::engine

@@ -36,8 +36,7 @@ void evaluate(Tracked& t, Clock::time_point start, bool fail_fast) {
     h.detail = "no container";
     return;
   }
-  // All replicas must be ready; the worst one decides.
-  bool all_ready = true;
+  // All replicas must be ready; the first one that is not decides (and returns).
   for (const auto& [id, c] : t.containers) {
     h.container_id = id;
     if (c.running() && c.has_healthcheck && c.health == "healthy") {
@@ -50,7 +49,6 @@ void evaluate(Tracked& t, Clock::time_point start, bool fail_fast) {
       h.detail.clear();
       continue;
     }
-    all_ready = false;
     if (c.running() && c.health == "unhealthy") {
       h.outcome = ServiceOutcome::kUnhealthy;
       h.detail = c.last_health_log.empty() ? "healthcheck fails (no output)" : c.last_health_log;
@@ -69,7 +67,7 @@ void evaluate(Tracked& t, Clock::time_point start, bool fail_fast) {
                                  : fmt::format("state {}", c.state);
     return;
   }
-  t.settled = all_ready;
+  t.settled = true;  // every replica is ready
 }
 
 }  // namespace
@@ -132,7 +130,6 @@ Result<HealthReport> wait_healthy(const DockerClient& docker, const std::string&
       {"type", {"container"}},
       {"label", {std::string(kProjectLabel) + "=" + project}},
       {"event", {"start", "die", "health_status", "oom", "kill", "destroy", "restart", "stop", "create"}}};
-  std::string path = fmt::format("/events?since={}&filters={}", since, DockerClient::filters(filters));
   while (!done && Clock::now() < global_deadline) {
     auto on_event = [&](const nlohmann::json& e) {
       std::string id = e.value("id", "");
@@ -151,7 +148,7 @@ Result<HealthReport> wait_healthy(const DockerClient& docker, const std::string&
       done = settle_all();
     };
     auto stop = [&] { return done || (done = settle_all()); };
-    auto s = docker.stream_events(path, on_event, stop);
+    auto s = docker.subscribe(filters, since, on_event, stop);
     if (!s && !done) {
       // The stream broke (engine restart?): re-seed and resubscribe until the deadline.
       since = std::time(nullptr) - 1;
@@ -161,7 +158,6 @@ Result<HealthReport> wait_healthy(const DockerClient& docker, const std::string&
           if (auto it = tracked.find(c.service); it != tracked.end()) it->second.containers[c.id] = c;
       }
       done = settle_all();
-      path = fmt::format("/events?since={}&filters={}", since, DockerClient::filters(filters));
     }
   }
   settle_all();

@@ -4,11 +4,14 @@
 
 #include <string>
 
+#include "lucid/base/labels.h"
+
 namespace lucid::engine {
 
-inline constexpr const char* kProjectLabel = "com.docker.compose.project";
-inline constexpr const char* kServiceLabel = "com.docker.compose.service";
-inline constexpr const char* kConfigHashLabel = "com.lucid.config-hash";
+// The names themselves are in base/labels.h, with every other label Lucid uses.
+inline constexpr const char* kProjectLabel = kComposeProjectLabel;
+inline constexpr const char* kServiceLabel = kComposeServiceLabel;
+using lucid::kConfigHashLabel;
 
 // "lucid-<cluster>": the Compose project of a cluster.
 inline std::string project_name(const std::string& cluster) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/text.h"
 #include "lucid/yaml/scalar.h"
 
 namespace lucid::fleet {
@@ -117,8 +118,7 @@ class Builder {
       auto v = yaml::scalar_to_json(*n);
       if (v && v->is_boolean()) return Located<bool>{v->get<bool>(), n->mark};
       // Compose converts the strings y/yes/true/on/n/no/false/off after interpolation.
-      std::string s = n->value;
-      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string s = lower(n->value);
       if (s == "y" || s == "yes" || s == "true" || s == "on") return Located<bool>{true, n->mark};
       if (s == "n" || s == "no" || s == "false" || s == "off") return Located<bool>{false, n->mark};
     }

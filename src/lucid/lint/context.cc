@@ -1,5 +1,6 @@
 #include "lucid/lint/context.h"
 
+#include "lucid/base/labels.h"
 #include "lucid/lint/lint.h"
 
 namespace lucid::lint {
@@ -29,7 +30,7 @@ Context::Context(const fleet::Model& m, std::vector<fleet::Finding>& policy_find
   services.reserve(m.compose->services.size());
   for (const auto& s : m.compose->services) {
     services.emplace(s.name, &s);
-    if (const auto* p = label(s, "com.lucid.plane"); p && policy.planes.contains(p->value))
+    if (const auto* p = label(s, kPlaneLabel); p && policy.planes.contains(p->value))
       plane_of.emplace(s.name, p->value);
   }
 }

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/labels.h"
 #include "lucid/lint/checks.h"
 
 namespace lucid::lint {
@@ -26,19 +27,19 @@ void check_labels(const Context& ctx, Sink& sink) {
   std::string planes;
   for (const auto& p : ctx.policy.planes) planes += (planes.empty() ? "" : ", ") + p;
   for (const auto& s : ctx.model.compose->services) {
-    for (const char* key : {"com.lucid.plane", "com.lucid.service", "com.lucid.expose"})
+    for (const char* key : {kPlaneLabel, kLucidServiceLabel, kExposeLabel})
       if (!label(s, key))
         sink.add(s.mark, "labels/missing", fmt::format("service '{}' has no label {}", s.name, key),
                  fmt::format("add `{}:` under labels (see docs/lint-rules.md)", key));
-    if (const auto* plane = label(s, "com.lucid.plane"); plane && !ctx.policy.planes.contains(plane->value))
+    if (const auto* plane = label(s, kPlaneLabel); plane && !ctx.policy.planes.contains(plane->value))
       sink.add(plane->mark, "labels/invalid",
                fmt::format("service '{}': com.lucid.plane '{}' is not a plane", s.name, plane->value),
                fmt::format("use one of: {}", planes));
-    if (const auto* svc = label(s, "com.lucid.service"); svc && svc->value != s.name)
+    if (const auto* svc = label(s, kLucidServiceLabel); svc && svc->value != s.name)
       sink.add(svc->mark, "labels/invalid",
                fmt::format("service '{}': com.lucid.service is '{}'", s.name, svc->value),
                "com.lucid.service must be the service's own name");
-    const auto* expose = label(s, "com.lucid.expose");
+    const auto* expose = label(s, kExposeLabel);
     if (!expose) continue;
     for (const auto& port : split_list(expose->value)) {
       if (!is_tcp_port(port)) {

@@ -3,18 +3,11 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/text.h"
 #include "lucid/lint/checks.h"
 
 namespace lucid::lint {
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void check_network(const Context& ctx, Sink& sink) {
   if (!ctx.model.compose) return;

@@ -8,6 +8,7 @@
 
 #include "lucid/base/file_lock.h"
 #include "lucid/base/subprocess.h"
+#include "lucid/gitsig/git_runner.h"
 
 namespace lucid::reconcile {
 
@@ -15,38 +16,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// `proxied`: run without what could bypass or replace the proxy: the variables curl and git read
-// for proxies and ssh, and any git configuration but the mirror's own (system and global files,
-// GIT_CONFIG_* parameters: a `http.<url>.proxy=` or `url.<x>.insteadOf` there would win over ours).
+// `proxied`: only the mirror's own git configuration and the given `-c` options count, and nothing
+// in the environment can bypass or replace the proxy (gitsig::GitConfig::kRepositoryOnly).
 Result<std::string> git(const fs::path& mirror, std::vector<std::string> args,
                         std::chrono::milliseconds timeout = std::chrono::minutes(5), bool proxied = false) {
-  ProcessOptions o;
-  if (proxied)
-    o.argv = {"env",
-              "-u",
-              "NO_PROXY",
-              "-u",
-              "no_proxy",
-              "-u",
-              "ALL_PROXY",
-              "-u",
-              "all_proxy",
-              "-u",
-              "GIT_SSH",
-              "-u",
-              "GIT_SSH_COMMAND",
-              "-u",
-              "GIT_PROXY_COMMAND",
-              "-u",
-              "GIT_CONFIG_PARAMETERS",
-              "-u",
-              "GIT_CONFIG_COUNT",
-              "GIT_CONFIG_NOSYSTEM=1",
-              "GIT_CONFIG_GLOBAL=/dev/null"};
-  o.argv.insert(o.argv.end(), {"git", "--git-dir=" + mirror.string()});
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.timeout = timeout;
-  auto r = run_process(o);
+  gitsig::GitCommand command;
+  command.git_dir = mirror;
+  command.args = std::move(args);
+  command.config = proxied ? gitsig::GitConfig::kRepositoryOnly : gitsig::GitConfig::kUser;
+  command.timeout = timeout;
+  auto r = gitsig::run_git(command);
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0) return fail(ErrorKind::kIo, fmt::format("git: {}", first_line(r->err)));
   return std::move(r->out);
@@ -116,9 +95,7 @@ Result<std::string> fetch_tracked(const fs::path& mirror, const std::string& url
   if (!lock) return std::unexpected(lock.error());
   if (!fs::exists(mirror / "HEAD")) {
     fs::create_directories(mirror, ec);
-    ProcessOptions o;
-    o.argv = {"git", "init", "-q", "--bare", mirror.string()};
-    auto r = run_process(o);
+    auto r = gitsig::run_git(gitsig::GitCommand{.args = {"init", "-q", "--bare", mirror.string()}});
     if (!r) return std::unexpected(r.error());
     if (r->exit_code != 0) return fail(ErrorKind::kIo, "git init: " + first_line(r->err));
   }

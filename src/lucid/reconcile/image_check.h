@@ -1,5 +1,5 @@
 // The reconciler's image check (issue 6, "verify the plan"): every image of a rendered plan passes
-// the image policy of the checkout against the site's registry mirror (supply::verify_image).
+// the image policy of the checkout against the site's registry mirror (imagepolicy::verify_image).
 #pragma once
 
 #include <string>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/prometheus.h"
 #include "lucid/base/time.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/labels.h"
@@ -14,54 +15,49 @@ void Metrics::record(const WatchEvent& event) {
   std::lock_guard lock(mu_);
   ++passes_;
   duration_sum_ += std::chrono::duration<double>(event.took).count();
-  std::string outcome = event.pass ? event.pass->outcome : "error";
-  ++outcomes_[outcome];
-  if (outcome == "rolled-back" || outcome == "repaired") ++rollbacks_;
-  if (outcome == "corrected") ++drift_corrections_;
+  // A pass that ended in an error (no decision) is counted as outcome="error".
+  ++outcomes_[event.pass ? std::string(to_string(event.pass->outcome)) : "error"];
+  if (event.pass &&
+      (event.pass->outcome == PassOutcome::kRolledBack || event.pass->outcome == PassOutcome::kRepaired))
+    ++rollbacks_;
+  if (event.pass && event.pass->outcome == PassOutcome::kCorrected) ++drift_corrections_;
   budget_spent_ = event.budget_spent;
   if (event.pass && event.pass->commit_time != 0) newest_commit_time_ = event.pass->commit_time;
-  if (healthy_outcome(outcome))
+  if (event.pass && healthy_outcome(event.pass->outcome))
     last_success_ =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string Metrics::prometheus(const std::string& cluster) const {
   std::lock_guard lock(mu_);
-  std::string c = fmt::format("cluster=\"{}\"", cluster);
-  std::string out;
-  out += "# HELP lucid_reconcile_duration_seconds Time of one reconcile pass.\n";
-  out += "# TYPE lucid_reconcile_duration_seconds summary\n";
-  out += fmt::format("lucid_reconcile_duration_seconds_sum{{{}}} {:.6f}\n", c, duration_sum_);
-  out += fmt::format("lucid_reconcile_duration_seconds_count{{{}}} {}\n", c, passes_);
-  out += "# HELP lucid_reconcile_total Reconcile passes by outcome.\n";
-  out += "# TYPE lucid_reconcile_total counter\n";
+  const PrometheusLabels c{{"cluster", cluster}};
+  PrometheusWriter w;
+  w.family("lucid_reconcile_duration_seconds", "summary", "Time of one reconcile pass.");
+  w.sample("lucid_reconcile_duration_seconds_sum", c, duration_sum_);
+  w.sample("lucid_reconcile_duration_seconds_count", c, passes_);
+  w.family("lucid_reconcile_total", "counter", "Reconcile passes by outcome.");
   for (const auto& [outcome, n] : outcomes_)
-    out += fmt::format("lucid_reconcile_total{{{},outcome=\"{}\"}} {}\n", c, outcome, n);
-  out += "# HELP lucid_drift_corrections_total Re-applies of the running commit after drift on the engine.\n";
-  out += "# TYPE lucid_drift_corrections_total counter\n";
-  out += fmt::format("lucid_drift_corrections_total{{{}}} {}\n", c, drift_corrections_);
-  out += "# HELP lucid_last_success_timestamp_seconds End of the last pass that left the cluster healthy.\n";
-  out += "# TYPE lucid_last_success_timestamp_seconds gauge\n";
-  out += fmt::format("lucid_last_success_timestamp_seconds{{{}}} {:.3f}\n", c, last_success_);
-  out += "# HELP lucid_rollbacks_total Re-applies of the last-good commit.\n";
-  out += "# TYPE lucid_rollbacks_total counter\n";
-  out += fmt::format("lucid_rollbacks_total{{{}}} {}\n", c, rollbacks_);
-  out +=
-      "# HELP lucid_restart_budget_spent 1 while drift is left in place because the restart budget is "
-      "spent.\n";
-  out += "# TYPE lucid_restart_budget_spent gauge\n";
-  out += fmt::format("lucid_restart_budget_spent{{{}}} {}\n", c, budget_spent_ ? 1 : 0);
+    w.sample("lucid_reconcile_total", {{"cluster", cluster}, {"outcome", outcome}}, n);
+  w.family("lucid_drift_corrections_total", "counter",
+           "Re-applies of the running commit after drift on the engine.");
+  w.sample("lucid_drift_corrections_total", c, drift_corrections_);
+  w.family("lucid_last_success_timestamp_seconds", "gauge",
+           "End of the last pass that left the cluster healthy.");
+  w.sample("lucid_last_success_timestamp_seconds", c, last_success_);
+  w.family("lucid_rollbacks_total", "counter", "Re-applies of the last-good commit.");
+  w.sample("lucid_rollbacks_total", c, rollbacks_);
+  w.family("lucid_restart_budget_spent", "gauge",
+           "1 while drift is left in place because the restart budget is spent.");
+  w.sample("lucid_restart_budget_spent", c, budget_spent_);
   if (newest_commit_time_ != 0) {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    out +=
-        "# HELP lucid_newest_commit_age_seconds Age (committer time) of the newest commit fetched; grows "
-        "while "
-        "the remote is frozen or unreachable.\n";
-    out += "# TYPE lucid_newest_commit_age_seconds gauge\n";
-    out += fmt::format("lucid_newest_commit_age_seconds{{{}}} {}\n", c, now.count() - newest_commit_time_);
+    w.family("lucid_newest_commit_age_seconds", "gauge",
+             "Age (committer time) of the newest commit fetched; grows while the remote is frozen or "
+             "unreachable.");
+    w.sample("lucid_newest_commit_age_seconds", c, now.count() - newest_commit_time_);
   }
-  return out;
+  return w.take();
 }
 
 Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine::DockerClient& docker,
@@ -108,16 +104,16 @@ Result<nlohmann::ordered_json> status_json(const StateStore& store, const engine
            {"config_current", want != rec->applied_hashes.end() && want->second == c.config_hash}});
     }
   }
-  auto drift = store.attempts(cluster, attempts, "drift");
+  auto drift = store.attempts(cluster, attempts, AttemptKind::kDrift);
   if (!drift) return std::unexpected(drift.error());
   auto as_json = [](const std::vector<Attempt>& list) {
     auto out = nlohmann::json::array();
     for (const auto& a : list)
       out.push_back({{"commit", a.commit},
-                     {"kind", a.kind},
+                     {"kind", to_string(a.kind)},
                      {"started", a.started},
                      {"finished", a.finished},
-                     {"outcome", a.outcome},
+                     {"outcome", a.outcome ? to_string(*a.outcome) : ""},
                      {"reasons", a.reasons}});
     return out;
   };

@@ -9,11 +9,11 @@ Result<std::vector<std::string>> PlanVerifier::check_commit(const std::string& r
   if (!trust_.allowed_signers_file && !trust_.trusted_commit)
     return std::vector<std::string>{
         "no allowed_signers configured (--allowed-signers): every commit is refused"};
-  auto verdict = supply::verify_commit(repo, commit, trust_);
+  auto verdict = gitsig::verify_commit(repo, commit, trust_);
   if (!verdict) return std::unexpected(verdict.error());
   if (verdict->accepted()) return std::vector<std::string>{};
   return std::vector<std::string>{
-      fmt::format("commit signature: {}: {}", supply::refusal_code(*verdict->refusal), verdict->reason)};
+      fmt::format("commit signature: {}: {}", gitsig::refusal_code(*verdict->refusal), verdict->reason)};
 }
 
 Result<std::vector<std::string>> PlanVerifier::check_plan(const std::filesystem::path& checkout,

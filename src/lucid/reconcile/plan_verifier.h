@@ -1,5 +1,5 @@
 // What must hold before a commit's plan may be applied: the commit carries a trusted SSH signature
-// (supply::verify_commit against the operator's allowed_signers), and the plan's images pass the
+// (gitsig::verify_commit against the operator's allowed_signers), and the plan's images pass the
 // image policy (image_check.h, what `lucidctl verify --cluster` checks). Refusals are reasons, not errors.
 #pragma once
 
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "lucid/base/result.h"
+#include "lucid/gitsig/verify_commit.h"
 #include "lucid/render/plan.h"
-#include "lucid/supply/verify_commit.h"
 
 namespace lucid::reconcile {
 
@@ -23,7 +23,7 @@ class PlanVerifier {
  public:
   // `trust`: where trusted signers come from. No allowed_signers file and no trusted commit means
   // every commit is refused (fail-closed).
-  explicit PlanVerifier(supply::TrustRoot trust, ImageCheck image_check = {})
+  explicit PlanVerifier(gitsig::TrustRoot trust, ImageCheck image_check = {})
       : trust_(std::move(trust)), image_check_(std::move(image_check)) {}
 
   // Refusal reasons for `commit` in the git repository `repo` (empty: signed by a trusted key).
@@ -35,7 +35,7 @@ class PlanVerifier {
   bool checks_images() const { return static_cast<bool>(image_check_); }
 
  private:
-  supply::TrustRoot trust_;
+  gitsig::TrustRoot trust_;
   ImageCheck image_check_;
 };
 

@@ -12,10 +12,10 @@
 #include "lucid/engine/drift.h"
 #include "lucid/engine/labels.h"
 #include "lucid/engine/start_existing.h"
+#include "lucid/gitsig/git_repo.h"
 #include "lucid/reconcile/deploy_gates.h"
 #include "lucid/reconcile/git_mirror.h"
 #include "lucid/rollout/fleet_definition.h"
-#include "lucid/supply/git_repo.h"
 #include "lucid/yaml/loader.h"
 #include "lucid/yaml/scalar.h"
 
@@ -138,14 +138,14 @@ class Pass {
     if (*commit == rec_.applied && rec_.applied == rec_.last_good) {
       auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
       if (!same) return std::unexpected(same.error());
-      if (*same) return outcome("unchanged", stale_reasons());
+      if (*same) return outcome(PassOutcome::kUnchanged, stale_reasons());
       return options_.hold.empty() ? correct_drift(*commit) : hold_drift(*commit);
     }
     // A new commit: it must be fresh and descend from what the site already trusts.
     if (auto stale = stale_reasons(); !stale.empty()) return refuse_unmarked(*commit, std::move(stale));
     std::vector<std::string> allowed;
     if (!rec_.last_good.empty() && *commit != rec_.last_good) {
-      auto descends = supply::is_ancestor(mirror_of(c_).string(), rec_.last_good, *commit);
+      auto descends = gitsig::is_ancestor(mirror_of(c_).string(), rec_.last_good, *commit);
       if (!descends) return std::unexpected(descends.error());
       if (!*descends) {
         if (c_.allow_rewind != *commit)
@@ -164,8 +164,8 @@ class Pass {
   }
 
  private:
-  PassReport outcome(std::string what, std::vector<std::string> reasons) {
-    report_.outcome = std::move(what);
+  PassReport outcome(PassOutcome what, std::vector<std::string> reasons) {
+    report_.outcome = what;
     report_.reasons = std::move(reasons);
     return report_;
   }
@@ -187,7 +187,7 @@ class Pass {
       from = *head;
       source = "the remote's default branch";
     }
-    auto text = supply::read_file_at(mirror_of(c_).string(), from, "clusters/clusters.yaml");
+    auto text = gitsig::read_file_at(mirror_of(c_).string(), from, "clusters/clusters.yaml");
     if (!text) return std::unexpected(text.error());
     if (!*text)
       return fail(ErrorKind::kNotFound, fmt::format("{} ({}) has no clusters/clusters.yaml to name the "
@@ -226,14 +226,15 @@ class Pass {
   Result<PassReport> refuse_unmarked(const std::string& commit, std::vector<std::string> reasons) {
     auto last = store_.attempts(c_.cluster, 1);
     if (!last) return std::unexpected(last.error());
-    bool recorded = !last->empty() && last->front().commit == commit && last->front().outcome == "refused" &&
-                    last->front().reasons == reasons;
+    bool recorded = !last->empty() && last->front().commit == commit &&
+                    last->front().outcome == PassOutcome::kRefused && last->front().reasons == reasons;
     if (!recorded) {
-      auto id = store_.begin_attempt(c_.cluster, commit, "deploy");
+      auto id = store_.begin_attempt(c_.cluster, commit, AttemptKind::kDeploy);
       if (!id) return std::unexpected(id.error());
-      if (auto s = store_.finish_attempt(*id, "refused", reasons); !s) return std::unexpected(s.error());
+      if (auto s = store_.finish_attempt(*id, PassOutcome::kRefused, reasons); !s)
+        return std::unexpected(s.error());
     }
-    return outcome("refused", std::move(reasons));
+    return outcome(PassOutcome::kRefused, std::move(reasons));
   }
 
   // The remote cannot be fetched: the site keeps running its last-good commit, and drift of it is
@@ -252,7 +253,7 @@ class Pass {
                     fetch_error.message, rec_.last_good.substr(0, 12));
     auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
     if (!same) return std::unexpected(same.error());
-    if (*same) return outcome("unreachable", {why});
+    if (*same) return outcome(PassOutcome::kUnreachable, {why});
     auto r = options_.hold.empty() ? correct_drift(rec_.last_good) : hold_drift(rec_.last_good);
     if (r) r->reasons.insert(r->reasons.begin(), why);
     return r;
@@ -352,7 +353,7 @@ class Pass {
   // failure is not the commit's fault (it was healthy here): no rollback, no bad mark. Drift that
   // starting the existing containers puts right is corrected that way (start_directly).
   Result<PassReport> correct_drift(const std::string& commit) {
-    auto id = store_.begin_attempt(c_.cluster, commit, "drift");
+    auto id = store_.begin_attempt(c_.cluster, commit, AttemptKind::kDrift);
     if (!id) return std::unexpected(id.error());
     std::vector<std::string> why = drift_reasons();
     auto direct = start_directly();
@@ -372,7 +373,7 @@ class Pass {
         problems = std::move(*reasons);
       }
     }
-    std::string what = problems.empty() ? "corrected" : "failed";
+    PassOutcome what = problems.empty() ? PassOutcome::kCorrected : PassOutcome::kFailed;
     why.insert(why.end(), problems.begin(), problems.end());
     if (auto s = store_.finish_attempt(*id, what, why); !s) return std::unexpected(s.error());
     return outcome(what, why);
@@ -382,27 +383,27 @@ class Pass {
   Result<PassReport> hold_drift(const std::string& commit) {
     std::vector<std::string> why = drift_reasons();
     why.push_back(options_.hold);
-    auto id = store_.begin_attempt(c_.cluster, commit, "drift");
+    auto id = store_.begin_attempt(c_.cluster, commit, AttemptKind::kDrift);
     if (!id) return std::unexpected(id.error());
-    if (auto s = store_.finish_attempt(*id, "held", why); !s) return std::unexpected(s.error());
-    return outcome("held", why);
+    if (auto s = store_.finish_attempt(*id, PassOutcome::kHeld, why); !s) return std::unexpected(s.error());
+    return outcome(PassOutcome::kHeld, why);
   }
 
   // The desired commit is marked bad: keep (or restore) the last-good state.
   Result<PassReport> keep_last_good() {
     std::vector<std::string> why{fmt::format("{} is marked bad (lucidctl reconcile --retry to try it again)",
                                              report_.commit.substr(0, 12))};
-    if (rec_.last_good.empty()) return outcome("skipped-bad", why);
+    if (rec_.last_good.empty()) return outcome(PassOutcome::kSkippedBad, why);
     if (rec_.applied == rec_.last_good) {
       auto same = engine_matches(docker_, c_.cluster, rec_.applied_hashes);
       if (!same) return std::unexpected(same.error());
-      if (*same) return outcome("skipped-bad", why);
+      if (*same) return outcome(PassOutcome::kSkippedBad, why);
     }
-    auto id = store_.begin_attempt(c_.cluster, rec_.last_good, "rollback");
+    auto id = store_.begin_attempt(c_.cluster, rec_.last_good, AttemptKind::kRollback);
     if (!id) return std::unexpected(id.error());
     auto reasons = restore_last_good();
     if (!reasons) return std::unexpected(reasons.error());
-    std::string what = reasons->empty() ? "repaired" : "failed";
+    PassOutcome what = reasons->empty() ? PassOutcome::kRepaired : PassOutcome::kFailed;
     if (auto s = store_.finish_attempt(*id, what, *reasons); !s) return std::unexpected(s.error());
     why.insert(why.end(), reasons->begin(), reasons->end());
     return outcome(what, why);
@@ -426,22 +427,24 @@ class Pass {
 
   // `allowed`: the overrides that let this commit through (recorded with the attempt).
   Result<PassReport> deploy(const std::string& commit, std::vector<std::string> allowed) {
-    auto id = store_.begin_attempt(c_.cluster, commit, "deploy");
+    auto id = store_.begin_attempt(c_.cluster, commit, AttemptKind::kDeploy);
     if (!id) return std::unexpected(id.error());
-    auto finish = [&](std::string what, std::vector<std::string> reasons, bool mark) -> Result<PassReport> {
+    auto finish = [&](PassOutcome what, std::vector<std::string> reasons, bool mark) -> Result<PassReport> {
       auto s = store_.transaction([&]() -> Status {
         if (mark)
-          if (auto m = store_.mark_bad(c_.cluster, commit, reasons.empty() ? what : reasons.front()); !m)
+          if (auto m = store_.mark_bad(c_.cluster, commit,
+                                       reasons.empty() ? std::string(to_string(what)) : reasons.front());
+              !m)
             return m;
         return store_.finish_attempt(*id, what, reasons);
       });
       if (!s) return std::unexpected(s.error());
-      return outcome(std::move(what), std::move(reasons));
+      return outcome(what, std::move(reasons));
     };
 
     auto refused = verifier_.check_commit(mirror_of(c_).string(), commit);
-    if (!refused) return finish("failed", {"verify: " + refused.error().message}, false);
-    if (!refused->empty()) return finish("refused", *refused, true);
+    if (!refused) return finish(PassOutcome::kFailed, {"verify: " + refused.error().message}, false);
+    if (!refused->empty()) return finish(PassOutcome::kRefused, *refused, true);
 
     Checkout dir(scratch(commit));
     if (auto s = export_commit(mirror_of(c_), commit, dir.path()); !s) return std::unexpected(s.error());
@@ -450,28 +453,28 @@ class Pass {
     auto trusted = trusted_policies(trusted_dir.path());
     if (!trusted) return std::unexpected(trusted.error());
     if (verifier_.checks_images() && !trusted->signers_dir)
-      return finish("failed",
+      return finish(PassOutcome::kFailed,
                     {fmt::format("no trusted image signers in {}: before the first promotion give the "
                                  "operator's copy of policies/signers/ with --image-signers DIR",
                                  trusted->source)},
                     false);
     if (auto s = overlay_trusted_policies(dir.path(), *trusted); !s) return std::unexpected(s.error());
     if (auto lint = lint_gate(dir.path(), verifier_.checks_images()); !lint.empty())
-      return finish("refused", std::move(lint), true);
+      return finish(PassOutcome::kRefused, std::move(lint), true);
     auto r = render_commit(c_, dir.path());
-    if (!r) return finish("refused", {"render: " + r.error().message}, true);
+    if (!r) return finish(PassOutcome::kRefused, {"render: " + r.error().message}, true);
     if (empty_plan(r->applied) && !c_.allow_empty)
-      return finish("refused",
+      return finish(PassOutcome::kRefused,
                     {fmt::format("empty plan: cluster {} would run no service, and applying it removes every "
                                  "container; --allow-empty to accept it",
                                  c_.cluster)},
                     false);
     if (verifier_.checks_images())
       if (auto foreign = foreign_images(r->applied, c_.canonical_registry); !foreign.empty())
-        return finish("refused", std::move(foreign), true);
+        return finish(PassOutcome::kRefused, std::move(foreign), true);
     auto images = verifier_.check_plan(dir.path(), c_.cluster, r->applied);
-    if (!images) return finish("failed", {"verify images: " + images.error().message}, false);
-    if (!images->empty()) return finish("refused", *images, true);
+    if (!images) return finish(PassOutcome::kFailed, {"verify images: " + images.error().message}, false);
+    if (!images->empty()) return finish(PassOutcome::kRefused, *images, true);
 
     auto reasons = apply_and_wait(c_, docker_, r->applied, report_.health);
     if (!reasons) return std::unexpected(reasons.error());
@@ -480,21 +483,21 @@ class Pass {
         if (auto a = store_.set_applied(c_.cluster, commit, r->stored, r->applied.service_hashes); !a)
           return a;
         if (auto g = store_.set_last_good(c_.cluster, commit, r->stored); !g) return g;
-        return store_.finish_attempt(*id, "promoted", allowed);
+        return store_.finish_attempt(*id, PassOutcome::kPromoted, allowed);
       });
       if (!s) return std::unexpected(s.error());
       if (auto k = keep_refs(commit, commit); !k) return std::unexpected(k.error());
-      return outcome("promoted", std::move(allowed));
+      return outcome(PassOutcome::kPromoted, std::move(allowed));
     }
     if (auto s = store_.set_applied(c_.cluster, commit, r->stored, r->applied.service_hashes); !s)
       return std::unexpected(s.error());
     if (auto k = keep_refs(commit, {}); !k) return std::unexpected(k.error());
     reasons->insert(reasons->begin(), allowed.begin(), allowed.end());
-    if (rec_.last_good.empty()) return finish("failed", *reasons, true);
+    if (rec_.last_good.empty()) return finish(PassOutcome::kFailed, *reasons, true);
     auto back = restore_last_good();
     if (!back) return std::unexpected(back.error());
     reasons->insert(reasons->end(), back->begin(), back->end());
-    return finish(back->empty() ? "rolled-back" : "failed", *reasons, true);
+    return finish(back->empty() ? PassOutcome::kRolledBack : PassOutcome::kFailed, *reasons, true);
   }
 
   const ReconcileConfig& c_;
@@ -514,10 +517,6 @@ Result<PassReport> reconcile_once(const ReconcileConfig& config, const PlanVerif
   if (config.cluster.empty() || config.cluster.find('/') != std::string::npos)
     return fail(ErrorKind::kInvalidArgument, fmt::format("invalid cluster id '{}'", config.cluster));
   return Pass(config, verifier, store, docker, options).run();
-}
-
-bool healthy_outcome(const std::string& outcome) {
-  return outcome == "unchanged" || outcome == "promoted" || outcome == "corrected" || outcome == "repaired";
 }
 
 }  // namespace lucid::reconcile

@@ -20,6 +20,7 @@
 #include "lucid/engine/docker_client.h"
 #include "lucid/engine/drift.h"
 #include "lucid/engine/health.h"
+#include "lucid/reconcile/outcome.h"
 #include "lucid/reconcile/plan_verifier.h"
 #include "lucid/reconcile/state_store.h"
 #include "lucid/render/render.h"
@@ -81,11 +82,7 @@ struct PassReport {
   std::string commit;            // fetched from the tracked ref (the last-good one when the fetch failed)
   std::int64_t commit_time = 0;  // its committer time (Unix seconds; 0 unknown)
   std::string fetch_error;       // the remote could not be fetched: the pass kept the last-good commit
-  // "unchanged", "promoted", "corrected" (drift of the last-good commit re-applied), "held" (drift
-  // left by the restart budget), "rolled-back", "refused", "failed", "skipped-bad", "repaired" (the
-  // last-good commit restored while the newest is marked bad), "unreachable" (the fetch failed; the
-  // last-good commit runs unchanged from the local mirror)
-  std::string outcome;
+  PassOutcome outcome = PassOutcome::kUnchanged;
   std::vector<std::string> reasons;
   std::vector<engine::ServiceHealth> health;  // of the last wait, when there was one
 };
@@ -99,8 +96,5 @@ struct PassReport {
 Result<PassReport> reconcile_once(const ReconcileConfig& config, const PlanVerifier& verifier,
                                   StateStore& store, const engine::DockerClient& docker,
                                   const PassOptions& options = {});
-
-// Whether a pass with this outcome left the cluster running its last-good commit, healthy.
-bool healthy_outcome(const std::string& outcome);
 
 }  // namespace lucid::reconcile

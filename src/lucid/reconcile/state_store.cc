@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -163,17 +164,49 @@ Result<StateStore> StateStore::open(const std::filesystem::path& file) {
   }
   StateStore store(db);
   sqlite3_busy_timeout(db, 10000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
+  for (const char* sql : {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
     if (auto s = store.exec(sql); !s) return std::unexpected(with_context(file.string(), s.error()));
-  if (auto s = store.exec(kSchema); !s) return std::unexpected(with_context(file.string(), s.error()));
-  // Added with waves (issue 11): the ref the cluster follows. Stores made before lack the column.
-  if (auto has =
+  // Several reconcilers (one per cluster) may open one new store at the same moment. The switch to
+  // WAL and the schema, with the columns added since, are made one opener at a time: the schema in
+  // a write transaction that re-checks what is there. The busy timeout covers most waits, but SQLite
+  // answers BUSY at once where waiting could deadlock (a journal-mode change, a read lock that would
+  // have to be upgraded), so those steps are retried for the same 10 s.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto busy_again = [&] {
+    const int code = sqlite3_errcode(db) & 0xff;
+    return (code == SQLITE_BUSY || code == SQLITE_LOCKED) && std::chrono::steady_clock::now() < until;
+  };
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
+  for (;;) {
+    auto s = store.exec("PRAGMA journal_mode=WAL");
+    if (s) break;
+    if (!busy_again()) return std::unexpected(with_context(file.string(), s.error()));
+    pause();
+  }
+  for (;;) {
+    Status s = store.exec("BEGIN IMMEDIATE");
+    if (!s) {
+      if (!busy_again()) return std::unexpected(with_context(file.string(), s.error()));
+      pause();
+      continue;
+    }
+    s = store.exec(kSchema);
+    // Added with waves (issue 11): the ref the cluster follows. Stores made before lack the column.
+    if (s) {
+      auto has =
           Stmt(store.db_, "SELECT 1 FROM pragma_table_info('clusters') WHERE name = 'tracked_ref'").step();
-      !has)
-    return std::unexpected(with_context(file.string(), has.error()));
-  else if (!*has)
-    if (auto s = store.exec("ALTER TABLE clusters ADD COLUMN tracked_ref TEXT NOT NULL DEFAULT ''"); !s)
-      return std::unexpected(with_context(file.string(), s.error()));
+      if (!has)
+        s = std::unexpected(has.error());
+      else if (!*has)
+        s = store.exec("ALTER TABLE clusters ADD COLUMN tracked_ref TEXT NOT NULL DEFAULT ''");
+    }
+    if (s) s = store.exec("COMMIT");
+    if (s) break;
+    const bool retry = busy_again();
+    (void)store.exec("ROLLBACK");
+    if (!retry) return std::unexpected(with_context(file.string(), s.error()));
+    pause();
+  }
   return store;
 }
 
@@ -251,9 +284,9 @@ Status StateStore::set_desired(const std::string& cluster, const std::string& co
 
 Result<std::string> StateStore::promoted_at(const std::string& cluster, const std::string& commit) const {
   Stmt q(db_,
-         "SELECT finished FROM attempts WHERE cluster = ? AND commit_id = ? AND outcome = 'promoted' "
+         "SELECT finished FROM attempts WHERE cluster = ? AND commit_id = ? AND outcome = ? "
          "ORDER BY id DESC LIMIT 1");
-  q.text(1, cluster).text(2, commit);
+  q.text(1, cluster).text(2, commit).text(3, std::string(to_string(PassOutcome::kPromoted)));
   auto row = q.step();
   if (!row) return std::unexpected(row.error());
   return *row ? q.col(0) : std::string();
@@ -287,30 +320,31 @@ Status StateStore::set_last_good(const std::string& cluster, const std::string& 
 }
 
 Result<std::int64_t> StateStore::begin_attempt(const std::string& cluster, const std::string& commit,
-                                               const std::string& kind) {
+                                               AttemptKind kind) {
   Stmt q(db_, "INSERT INTO attempts(cluster, commit_id, kind, started) VALUES (?, ?, ?, ?)");
-  q.text(1, cluster).text(2, commit).text(3, kind).text(4, utc_now_rfc3339());
+  q.text(1, cluster).text(2, commit).text(3, std::string(to_string(kind))).text(4, utc_now_rfc3339());
   if (auto s = q.run(); !s) return std::unexpected(s.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-Status StateStore::finish_attempt(std::int64_t id, const std::string& outcome,
+Status StateStore::finish_attempt(std::int64_t id, PassOutcome outcome,
                                   const std::vector<std::string>& reasons) {
   nlohmann::json r = reasons;
   return Stmt(db_, "UPDATE attempts SET finished = ?, outcome = ?, reasons = ? WHERE id = ?")
       .text(1, utc_now_rfc3339())
-      .text(2, outcome)
+      .text(2, std::string(to_string(outcome)))
       .text(3, r.dump())
       .integer(4, id)
       .run();
 }
 
 Result<std::vector<Attempt>> StateStore::attempts(const std::string& cluster, int limit,
-                                                  const std::string& kind) const {
+                                                  std::optional<AttemptKind> kind) const {
+  const std::string only = kind ? std::string(to_string(*kind)) : std::string();
   Stmt q(db_,
          "SELECT id, commit_id, kind, started, finished, outcome, reasons FROM attempts "
          "WHERE cluster = ? AND (? = '' OR kind = ?) ORDER BY id DESC LIMIT ?");
-  q.text(1, cluster).text(2, kind).text(3, kind).integer(4, limit);
+  q.text(1, cluster).text(2, only).text(3, only).integer(4, limit);
   std::vector<Attempt> out;
   for (;;) {
     auto row = q.step();
@@ -320,10 +354,19 @@ Result<std::vector<Attempt>> StateStore::attempts(const std::string& cluster, in
     a.id = q.col_int(0);
     a.cluster = cluster;
     a.commit = q.col(1);
-    a.kind = q.col(2);
+    auto attempt_kind = parse_attempt_kind(q.col(2));
+    if (!attempt_kind)
+      return std::unexpected(
+          with_context(fmt::format("state store: attempt {}", a.id), attempt_kind.error()));
+    a.kind = *attempt_kind;
     a.started = q.col(3);
     a.finished = q.col(4);
-    a.outcome = q.col(5);
+    if (std::string text = q.col(5); !text.empty()) {
+      auto outcome = parse_pass_outcome(text);
+      if (!outcome)
+        return std::unexpected(with_context(fmt::format("state store: attempt {}", a.id), outcome.error()));
+      a.outcome = *outcome;
+    }
     a.reasons = parse_reasons(q.col(6));
     out.push_back(std::move(a));
   }

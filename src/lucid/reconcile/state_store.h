@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lucid/base/result.h"
+#include "lucid/reconcile/outcome.h"
 
 struct sqlite3;
 
@@ -39,10 +40,10 @@ struct ClusterRecord {
 struct Attempt {
   std::int64_t id = 0;
   std::string cluster, commit;
-  std::string kind;      // "deploy", "rollback", "drift"
-  std::string started;   // RFC 3339
-  std::string finished;  // "" while running (or when the process died)
-  std::string outcome;   // "" (unfinished) or a PassReport outcome
+  AttemptKind kind = AttemptKind::kDeploy;
+  std::string started;                 // RFC 3339
+  std::string finished;                // "" while running (or when the process died)
+  std::optional<PassOutcome> outcome;  // none while unfinished
   std::vector<std::string> reasons;
 };
 
@@ -69,14 +70,13 @@ class StateStore {
   // last_good = commit, with its plan (normally the applied one).
   Status set_last_good(const std::string& cluster, const std::string& commit, const std::string& plan_yaml);
 
-  Result<std::int64_t> begin_attempt(const std::string& cluster, const std::string& commit,
-                                     const std::string& kind);
-  Status finish_attempt(std::int64_t id, const std::string& outcome, const std::vector<std::string>& reasons);
+  Result<std::int64_t> begin_attempt(const std::string& cluster, const std::string& commit, AttemptKind kind);
+  Status finish_attempt(std::int64_t id, PassOutcome outcome, const std::vector<std::string>& reasons);
   // Newest first; only those of `kind` when given.
   // When `commit` was last promoted on the cluster (RFC 3339, the attempt's end); "" when never.
   Result<std::string> promoted_at(const std::string& cluster, const std::string& commit) const;
   Result<std::vector<Attempt>> attempts(const std::string& cluster, int limit = 20,
-                                        const std::string& kind = {}) const;
+                                        std::optional<AttemptKind> kind = std::nullopt) const;
 
   Status mark_bad(const std::string& cluster, const std::string& commit, const std::string& reason);
   Status clear_bad(const std::string& cluster, const std::string& commit);

@@ -78,8 +78,10 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     auto r = reconcile_once(c, verifier, store, docker, po);
     ev.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     c.retry.reset();  // --retry is for the first pass only
-    bool failed = !r || r->outcome == "failed";
-    if (r && (r->outcome == "corrected" || (r->outcome == "failed" && !drift.empty()))) budget.use(started);
+    bool failed = !r || r->outcome == PassOutcome::kFailed;
+    if (r &&
+        (r->outcome == PassOutcome::kCorrected || (r->outcome == PassOutcome::kFailed && !drift.empty())))
+      budget.use(started);
     if (r)
       ev.pass = *r;
     else
@@ -88,7 +90,7 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     if (episode_start != kNone)
       ev.since_drift = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - episode_start);
     on_event(ev);
-    const bool settling = r && r->outcome == "unchanged" && !ev.drift.empty();
+    const bool settling = r && r->outcome == PassOutcome::kUnchanged && !ev.drift.empty();
     drift.clear();
     first_drift.reset();
     if (!settling) episode_start = kNone;
@@ -104,7 +106,7 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
     // With the budget spent and the held drift reported, drift is not watched (a crash loop would
     // report it over and over): the next pass comes at the interval or when the window frees a
     // correction, whichever is first.
-    if (r && r->outcome == "held" && budget.spent(Clock::now())) {
+    if (r && r->outcome == PassOutcome::kHeld && budget.spent(Clock::now())) {
       sleep_until(std::min(deadline, budget.frees_at()), stop);
       continue;
     }
@@ -125,6 +127,11 @@ void watch(const ReconcileConfig& config, const PlanVerifier& verifier, StateSto
                                  [](const engine::Drift& d) { return d.kind != engine::DriftKind::kKilled; });
       if (changed && !first_drift) first_drift = Clock::now();
     };
+    // The debounce: one change rarely comes alone (a `docker stop` of a project, a host restart or
+    // a crash loop send die/stop/destroy per container within a second or two). Waiting `debounce`
+    // after the first real change lets one pass correct the whole burst with everything it saw,
+    // instead of one pass per event racing the engine while containers are still going down. After
+    // a failed pass, `not_before` keeps the back-off even when drift arrives sooner.
     auto until = [&] {
       if (stop()) return true;
       auto now = Clock::now();

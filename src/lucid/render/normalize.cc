@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/number.h"
+#include "lucid/base/text.h"
 #include "lucid/fleet/compose.h"
 
 namespace lucid::render {
@@ -17,8 +19,7 @@ namespace fs = std::filesystem;
 std::optional<bool> to_boolean(const json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (!v.is_string()) return std::nullopt;
-  std::string s = v.get<std::string>();
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string s = lower(v.get<std::string>());
   if (s == "y" || s == "yes" || s == "true" || s == "on") return true;
   if (s == "n" || s == "no" || s == "false" || s == "off") return false;
   return std::nullopt;
@@ -85,12 +86,16 @@ json kv_map(const json& v, bool null_for_missing) {
   return out;
 }
 
-std::vector<std::int64_t> port_range(const std::string& s) {
+Result<std::vector<std::int64_t>> port_range(const std::string& s) {
   auto dash = s.find('-');
-  std::int64_t a = std::stoll(s.substr(0, dash));
-  std::int64_t b = dash == std::string::npos ? a : std::stoll(s.substr(dash + 1));
+  auto a = parse_number<std::int64_t>(std::string_view(s).substr(0, dash), "port");
+  if (!a) return std::unexpected(a.error());
+  auto b = dash == std::string::npos
+               ? a
+               : parse_number<std::int64_t>(std::string_view(s).substr(dash + 1), "port");
+  if (!b) return std::unexpected(b.error());
   std::vector<std::int64_t> out;
-  for (auto p = a; p <= b && out.size() < 65536; ++p) out.push_back(p);
+  for (auto p = *a; p <= *b && out.size() < 65536; ++p) out.push_back(p);
   return out;
 }
 
@@ -115,9 +120,17 @@ Status ports(json& svc, const std::string& name) {
       out.push_back(text.find('/') == std::string::npos ? text + "/tcp" : text);
       continue;
     }
-    auto targets = port_range(port.target);
+    auto target_range = port_range(port.target);
+    if (!target_range)
+      return std::unexpected(with_context(fmt::format("Invalid port \"{}\"", text), target_range.error()));
+    const std::vector<std::int64_t>& targets = *target_range;
     std::vector<std::int64_t> published;
-    if (!port.published.empty()) published = port_range(port.published);
+    if (!port.published.empty()) {
+      auto range = port_range(port.published);
+      if (!range)
+        return std::unexpected(with_context(fmt::format("Invalid port \"{}\"", text), range.error()));
+      published = std::move(*range);
+    }
     if (!published.empty() && published.size() != targets.size() && published.size() != 1)
       return fail(ErrorKind::kInvalidArgument,
                   fmt::format("Port ranges don't match in length: \"{}\"", text));
@@ -168,7 +181,9 @@ std::string canonical_duration(const std::string& text) {
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     if (static_cast<std::size_t>(it->position()) != pos) return text;
     pos += static_cast<std::size_t>(it->length());
-    long double n = std::stold((*it)[1].str());
+    // The regex admits digits with at most one '.': always a number, though it may overflow.
+    auto n = parse_number<long double>((*it)[1].str(), "duration");
+    if (!n) return text;
     std::string u = (*it)[2].str();
     long double mult = u == "ns"   ? 1
                        : u == "us" ? 1e3
@@ -176,7 +191,7 @@ std::string canonical_duration(const std::string& text) {
                        : u == "s"  ? 1e9
                        : u == "m"  ? 6e10
                                    : 3.6e12;
-    ns += n * mult;
+    ns += *n * mult;
   }
   if (pos != text.size() || text.empty()) return text;
   // serialize_ns_time_value

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lucid/base/labels.h"
 #include "lucid/base/result.h"
 #include "lucid/fleet/model.h"
 
@@ -36,7 +37,7 @@ struct Plan {
   std::string apply_yaml;
 };
 
-inline constexpr const char* kConfigHashLabel = "com.lucid.config-hash";
+using lucid::kConfigHashLabel;  // base/labels.h
 
 // Fills yaml/json/content_hash/service_hashes/apply_yaml from `document`.
 Status finish_plan(Plan& plan);

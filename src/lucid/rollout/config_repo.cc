@@ -7,7 +7,9 @@
 
 #include "lucid/base/file_lock.h"
 #include "lucid/base/subprocess.h"
-#include "lucid/supply/git_repo.h"
+#include "lucid/base/text.h"
+#include "lucid/gitsig/git_repo.h"
+#include "lucid/gitsig/git_runner.h"
 
 namespace lucid::rollout {
 
@@ -15,14 +17,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
+std::string trimmed(std::string_view s) {
+  return std::string(trim(s));
 }
 
 // Runs git in the clone; the output, or an error naming what failed with git's first line.
 Result<std::string> git(const fs::path& dir, std::vector<std::string> args, const std::string& what) {
-  auto r = supply::run_git(dir.string(), std::move(args));
+  auto r = gitsig::run_git(dir.string(), std::move(args));
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0)
     return fail(ErrorKind::kIo, fmt::format("{}: {}", what, first_line(r->err.empty() ? r->out : r->err)));
@@ -64,10 +65,10 @@ Result<ConfigRepo> ConfigRepo::open(const std::string& url, const fs::path& dir)
   auto lock = lock_clone(dir);
   if (!lock) return std::unexpected(lock.error());
   if (fs::exists(dir / "HEAD", ec)) return repo;
-  ProcessOptions o;
-  o.argv = {"git", "clone", "-q", "--mirror", "--", url, dir.string()};
-  o.timeout = std::chrono::minutes(5);
-  auto r = run_process(o);
+  gitsig::GitCommand clone;
+  clone.args = {"clone", "-q", "--mirror", "--", url, dir.string()};
+  clone.timeout = std::chrono::minutes(5);
+  auto r = gitsig::run_git(clone);
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0) {
     fs::remove_all(dir, ec);
@@ -90,7 +91,7 @@ Status ConfigRepo::fetch() const {
 }
 
 Result<std::string> ConfigRepo::resolve(const std::string& ref) const {
-  auto r = supply::run_git(dir_.string(),
+  auto r = gitsig::run_git(dir_.string(),
                            {"rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"});
   if (!r) return std::unexpected(r.error());
   return r->exit_code == 0 ? trimmed(r->out) : std::string();
@@ -110,11 +111,11 @@ Result<std::string> ConfigRepo::head() const {
 
 Result<std::optional<std::string>> ConfigRepo::read_file(const std::string& commit,
                                                          const std::string& path) const {
-  return supply::read_file_at(dir_.string(), commit, path);
+  return gitsig::read_file_at(dir_.string(), commit, path);
 }
 
 Result<bool> ConfigRepo::is_ancestor(const std::string& ancestor, const std::string& descendant) const {
-  return supply::is_ancestor(dir_.string(), ancestor, descendant);
+  return gitsig::is_ancestor(dir_.string(), ancestor, descendant);
 }
 
 Result<std::string> ConfigRepo::diff(const std::string& from, const std::string& to) const {
@@ -174,7 +175,7 @@ Status ConfigRepo::pause(const std::string& wave, const std::string& commit, con
   if (!lock) return std::unexpected(lock.error());
   const std::string tag = "lucid/paused/" + wave;
   // Signed when a key is given or git is configured to sign; else annotated.
-  auto configured = supply::run_git(dir_.string(), {"config", "user.signingkey"});
+  auto configured = gitsig::run_git(dir_.string(), {"config", "user.signingkey"});
   const bool sign = !signing.ssh_key.empty() || (configured && configured->exit_code == 0);
   std::vector<std::string> args = signing_options(signing);
   args.insert(args.end(), {"tag", sign ? "-s" : "-a", "-m", message, tag, commit});

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "lucid/base/text.h"
+
 namespace lucid::yaml {
 namespace {
 
@@ -96,8 +98,7 @@ nlohmann::json int_value(std::string_view text) {
 
 // PyYAML's construct_yaml_float.
 nlohmann::json float_value(std::string_view text) {
-  std::string v = without_underscores(text);
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string v = lower(without_underscores(text));
   double sign = 1;
   if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
     if (v[0] == '-') sign = -1;

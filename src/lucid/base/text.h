@@ -1,0 +1,25 @@
+// Small text helpers written once: ASCII trimming and case folding, and URL percent-encoding.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lucid/base/result.h"
+
+namespace lucid {
+
+// Without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
+std::string_view trim(std::string_view s);
+
+// ASCII lower case; bytes outside A–Z are kept as they are (UTF-8 stays intact).
+std::string lower(std::string_view s);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters (A–Z a–z 0–9 - . _ ~):
+// safe for a query value or a path segment.
+std::string percent_encode(std::string_view s);
+
+// The inverse: every "%XY" (two hex digits, either case) becomes its byte; anything else is kept
+// ('+' included). A '%' without two hex digits after it is an error naming it.
+Result<std::string> percent_decode(std::string_view s);
+
+}  // namespace lucid

@@ -1,0 +1,101 @@
+// The Docker side of beta: plane networks, running containers and their com.lucid.* labels, kept
+// current from the engine's start/die events; applies the UDP ban and reports each plane's targets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lucid/base/result.h"
+#include "lucid/base/thread_annotations.h"
+#include "lucid/beta/labels.h"
+#include "lucid/beta/plane_publisher.h"
+#include "lucid/engine/docker_client.h"
+
+namespace lucid::beta {
+
+// A network carrying com.lucid.plane (one of beta's planes).
+struct PlaneNetwork {
+  std::string id, name, plane, gateway;
+};
+
+class LabelWatcher {
+ public:
+  struct Options {
+    std::vector<std::string> planes;
+    std::string scope_label;  // "key=value": only containers/networks with it; empty = all
+    bool udp_ban = true;
+  };
+  // Called on the watcher's thread, without its lock, whenever a plane's targets may have changed.
+  using OnTargets = std::function<void(const std::string& plane, const std::vector<PlaneTarget>& targets)>;
+
+  LabelWatcher(const engine::DockerClient& docker, Options options, OnTargets on_targets);
+  ~LabelWatcher();
+  LabelWatcher(const LabelWatcher&) = delete;
+  LabelWatcher& operator=(const LabelWatcher&) = delete;
+
+  // Lists the plane networks now (start() does it again on every resync).
+  Status discover_networks() EXCLUDES(mu_);
+  std::vector<PlaneNetwork> networks() const EXCLUDES(mu_);
+
+  // Starts the watcher thread: a full sync, then the engine's events, resyncing after a break.
+  void start();
+  void stop() EXCLUDES(mu_);
+
+  // The com.lucid.service label of the container that has `ip` on a network of `plane`, or
+  // "unknown" when there is none (or it carries no service label).
+  std::string service_at(const std::string& ip, const std::string& plane) const EXCLUDES(mu_);
+
+  struct Counters {
+    bool synced = false;  // the container set follows the engine
+    long label_errors = 0, udp_bans_applied = 0, udp_ban_failures = 0;
+  };
+  Counters counters() const EXCLUDES(mu_);
+
+ private:
+  struct Container {
+    std::string id, name;
+    std::map<std::string, std::string> labels;
+    std::optional<ServiceLabels> svc;  // when the labels parse
+    std::string label_error;
+    pid_t pid = 0;
+    std::map<std::string, std::string> ips;  // network id -> IPv4
+    std::string plane_ip;                    // IP on its plane's network
+    bool udp_banned = false;
+  };
+
+  void run() EXCLUDES(mu_);
+  Status full_sync() EXCLUDES(mu_);
+  void on_container_event(const std::string& id) EXCLUDES(mu_);
+  std::optional<Container> inspect(const std::string& id) const;  // engine I/O, no lock
+  std::vector<PlaneTarget> targets_locked(const std::string& plane) const REQUIRES(mu_);
+  bool in_scope(const nlohmann::json& labels) const;
+  void set_synced(bool synced) EXCLUDES(mu_);
+  void pause(std::chrono::milliseconds limit) EXCLUDES(mu_);  // returns early on stop()
+
+  const engine::DockerClient& docker_;
+  const Options options_;
+  const OnTargets on_targets_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  mutable Mutex mu_;            // guards the networks, the containers and the counters
+  std::condition_variable cv_;  // wakes the back-off waits on stop
+  std::map<std::string, PlaneNetwork> networks_ GUARDED_BY(mu_);  // by id
+  std::map<std::string, Container> containers_ GUARDED_BY(mu_);   // running, in scope; by id
+  bool synced_ GUARDED_BY(mu_) = false;
+  long label_errors_ GUARDED_BY(mu_) = 0;
+  long udp_bans_applied_ GUARDED_BY(mu_) = 0;
+  long udp_ban_failures_ GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace lucid::beta

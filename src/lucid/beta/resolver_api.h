@@ -1,0 +1,61 @@
+// beta's HTTP side: the resolver on each plane network (caller identified by its network and IP,
+// ACL checked) and the loopback admin API (health, onions, operator resolution, ACL check, metrics).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lucid/base/http_server.h"
+#include "lucid/base/result.h"
+#include "lucid/base/thread_annotations.h"
+#include "lucid/beta/acl.h"
+#include "lucid/beta/label_watcher.h"
+#include "lucid/beta/plane_publisher.h"
+
+namespace lucid::beta {
+
+class ResolverApi {
+ public:
+  // Reads plane state from `publisher` and callers from `watcher`; both outlive this object.
+  ResolverApi(std::vector<std::string> planes, AclPolicy acl, const PlanePublisher& publisher,
+              const LabelWatcher& watcher);
+  ~ResolverApi();
+  ResolverApi(const ResolverApi&) = delete;
+  ResolverApi& operator=(const ResolverApi&) = delete;
+
+  // Starts the admin listener, then (when `resolver_listen` is not empty) the resolver listeners.
+  // `listener_plane` maps each resolver listener's IP to the plane whose network it is on.
+  Status start(const std::string& admin_listen, const std::vector<std::string>& resolver_listen,
+               std::map<std::string, std::string> listener_plane);
+  void stop();
+  std::uint16_t admin_port() const { return admin_ ? admin_->port(0) : 0; }
+
+  http::Response handle_admin(const http::Request& req) EXCLUDES(mu_);
+  http::Response handle_resolver(const http::Request& req) EXCLUDES(mu_);
+
+ private:
+  http::Response resolve(const std::string& target, const std::string& caller,
+                         const std::string& caller_plane, bool operator_call) EXCLUDES(mu_);
+  void count(const std::string& plane, const char* result) EXCLUDES(mu_);
+  http::Response health() const;
+  http::Response onions() const;
+  std::string metrics() const EXCLUDES(mu_);
+
+  const std::vector<std::string> planes_;
+  const AclPolicy acl_;
+  const PlanePublisher& publisher_;
+  const LabelWatcher& watcher_;
+  // Written by start() before the listeners run, read-only afterwards: local IP -> plane.
+  std::map<std::string, std::string> listener_plane_;
+  std::unique_ptr<http::Server> admin_, resolver_;
+
+  mutable Mutex mu_;  // guards the counters
+  // plane -> result -> count; a plane that is not one of beta's is counted as "unknown".
+  std::map<std::string, std::map<std::string, long>> resolutions_ GUARDED_BY(mu_);
+  std::map<std::string, long> denials_ GUARDED_BY(mu_);  // by (configured) plane
+};
+
+}  // namespace lucid::beta
