@@ -184,29 +184,39 @@ void Server::accept_loop() {
     if (fds.back().revents) return;
     for (std::size_t i = 0; i + 1 < fds.size(); ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
-      int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+      sockaddr_in peer{};
+      socklen_t peer_len = sizeof peer;
+      int c = ::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       if (c < 0) continue;
+      std::string peer_ip = ip_of(peer);
       {
         std::lock_guard lock(mu_);
-        if (active_ >= options_.max_connections) {
-          send_all(c, render({503, "text/plain", "too many connections\n"}));
+        const char* refusal = active_ >= options_.max_connections ? "too many connections\n"
+                              : active_per_peer_[peer_ip] >= options_.max_connections_per_peer
+                                  ? "too many connections from this address\n"
+                                  : nullptr;
+        if (refusal != nullptr) {
+          if (active_per_peer_[peer_ip] == 0) active_per_peer_.erase(peer_ip);
+          send_all(c, render({503, "text/plain", refusal}));
           ::close(c);
           continue;
         }
         ++active_;
+        ++active_per_peer_[peer_ip];
       }
-      std::thread([this, c] {
-        serve(c);
+      std::thread([this, c, peer_ip] {
+        serve(c, peer_ip);
         ::close(c);
         std::lock_guard lock(mu_);
         --active_;
+        if (--active_per_peer_[peer_ip] <= 0) active_per_peer_.erase(peer_ip);
         idle_.notify_all();
       }).detach();
     }
   }
 }
 
-void Server::serve(int fd) {
+void Server::serve(int fd, const std::string& peer_ip) {
   timeval tv{};
   tv.tv_sec = options_.io_timeout.count() / 1000;
   tv.tv_usec = static_cast<suseconds_t>((options_.io_timeout.count() % 1000) * 1000);
@@ -214,26 +224,35 @@ void Server::serve(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
   Request req;
-  sockaddr_in local{}, peer{};
+  sockaddr_in local{};
   socklen_t len = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-  len = sizeof peer;
-  ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len);
   req.local_ip = ip_of(local);
   req.local_port = ntohs(local.sin_port);
-  req.peer_ip = ip_of(peer);
+  req.peer_ip = peer_ip;
 
   // The parser is deliberately small: it serves Lucid's own clients (betactl, the console page,
   // Prometheus, curl) on loopback or a plane network, and it refuses whatever it does not need
   // rather than interpreting it. The head is read whole, bounded by max_request_bytes, before any
-  // of it is parsed, so a slow or endless head costs a bounded buffer (and the socket's receive
-  // timeout), never a parse of partial input.
+  // of it is parsed, so a slow or endless head costs a bounded buffer and at most header_deadline,
+  // never a parse of partial input.
   std::string buf;
   char chunk[2048];
   std::size_t end = std::string::npos;
+  const auto head_due = std::chrono::steady_clock::now() + options_.header_deadline;
   while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
     if (buf.size() > options_.max_request_bytes) {
       send_all(fd, render({413, "text/plain", "request too large\n"}));
+      return;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(head_due - std::chrono::steady_clock::now());
+    pollfd in{fd, POLLIN, 0};
+    const int ready = left.count() > 0 ? ::poll(&in, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return;
+    if (ready == 0) {  // deadline passed: a client that sent part of a head is told why
+      if (!buf.empty()) send_all(fd, render({408, "text/plain", "request head not received in time\n"}));
       return;
     }
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);

@@ -71,7 +71,13 @@ struct ServerOptions {
   std::size_t max_body_bytes = 64 * 1024;     // a larger Content-Length is answered 413
   int max_streams = 16;                       // concurrent streaming responses; more are answered 503
   int max_connections = 64;                   // more are answered 503 and closed
-  std::chrono::milliseconds io_timeout{5000};
+  // Connections open at once from one peer address; more from it are answered 503 and closed, so
+  // one caller (a container on a plane network) cannot take every connection slot.
+  int max_connections_per_peer = 16;
+  std::chrono::milliseconds io_timeout{5000};  // each read or write
+  // The whole request head (request line and headers) must arrive within this, however slowly it
+  // trickles: a client sending a byte per io_timeout cannot hold a connection. Answered 408.
+  std::chrono::milliseconds header_deadline{10000};
 };
 
 class Server {
@@ -92,7 +98,7 @@ class Server {
  private:
   Server(Handler handler, ServerOptions options) : handler_(std::move(handler)), options_(options) {}
   void accept_loop();
-  void serve(int fd);
+  void serve(int fd, const std::string& peer_ip);
   void run_stream(int fd, const Response& resp);
 
   Handler handler_;
@@ -106,6 +112,7 @@ class Server {
   std::mutex mu_;
   std::condition_variable idle_;
   int active_ = 0;
+  std::map<std::string, int> active_per_peer_;  // peer IP → open connections (guarded by mu_)
   int streams_ = 0;
   std::set<int> stream_fds_;  // shut down by stop()
 };

@@ -207,6 +207,8 @@ Result<std::unique_ptr<ConsoleService>> ConsoleService::start(ConsoleOptions opt
   http::ServerOptions so;
   so.max_streams = s->options_.max_streams;
   so.max_connections = s->options_.max_streams + 32;
+  // Operators reach the console through an SSH tunnel or a proxy: many browsers, one peer address.
+  so.max_connections_per_peer = so.max_connections;
   auto server = http::Server::start(
       {s->options_.listen}, [p = s.get()](const http::Request& r) { return p->handle(r); }, so);
   if (!server) return std::unexpected(server.error());
