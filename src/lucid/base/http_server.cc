@@ -191,12 +191,13 @@ void Server::accept_loop() {
       std::string peer_ip = ip_of(peer);
       {
         std::lock_guard lock(mu_);
+        const auto held = active_per_peer_.find(peer_ip);
+        const int from_peer = held == active_per_peer_.end() ? 0 : held->second;
         const char* refusal = active_ >= options_.max_connections ? "too many connections\n"
-                              : active_per_peer_[peer_ip] >= options_.max_connections_per_peer
+                              : from_peer >= options_.max_connections_per_peer
                                   ? "too many connections from this address\n"
                                   : nullptr;
         if (refusal != nullptr) {
-          if (active_per_peer_[peer_ip] == 0) active_per_peer_.erase(peer_ip);
           send_all(c, render({503, "text/plain", refusal}));
           ::close(c);
           continue;
