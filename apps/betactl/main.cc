@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -32,9 +33,34 @@ int main(int argc, char** argv) {
   app.add_option("--admin", admin, "betad admin address (env BETA_ADMIN)");
   int code = 0;
 
-  auto* health =
-      app.add_subcommand("health", "exit 0 only when tor answers, every plane is published, labels in sync");
-  health->callback([&] { code = show(lucid::beta::admin_get(admin, "/v1/health")); });
+  auto* health = app.add_subcommand("health",
+                                    "exit 0 only when tor answers, every plane is published, labels are in "
+                                    "sync and every labelled container is UDP-banned");
+  bool health_json = false;
+  health->add_flag("--json", health_json, "print betad's health report (JSON) instead of one line");
+  health->footer(
+      "Without --json, one line: `healthy: ...` or `unhealthy: <problem>; <problem>`. That line is what\n"
+      "the container's healthcheck log, `docker inspect` and the reconciler's report show.");
+  health->callback([&] {
+    auto r = lucid::beta::admin_get(admin, "/v1/health");
+    if (health_json || !r) {
+      code = show(r);
+      return;
+    }
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    std::vector<std::string> problems, planes;
+    if (j.is_object() && j["problems"].is_array())
+      for (const auto& p : j["problems"])
+        if (p.is_string()) problems.push_back(p.get<std::string>());
+    if (j.is_object() && j["planes"].is_object())
+      for (const auto& [plane, state] : j["planes"].items()) planes.push_back(plane);
+    if (r->status == 200)
+      fmt::print("healthy: tor answers; published: {}\n", fmt::join(planes, ", "));
+    else
+      fmt::print("unhealthy: {}\n", problems.empty() ? fmt::format("betad answered {}", r->status)
+                                                     : fmt::format("{}", fmt::join(problems, "; ")));
+    code = r->status == 200 ? 0 : 1;
+  });
   auto* onions = app.add_subcommand("onions", "the onion of each plane and its published ports");
   onions->callback([&] { code = show(lucid::beta::admin_get(admin, "/v1/onions")); });
   std::string target;

@@ -1,5 +1,6 @@
 // betad: the beta sidecar daemon (issue 7). Thin: flags and environment into BetadConfig, then
-// run until SIGTERM/SIGINT. Needs root or CAP_NET_ADMIN for the UDP ban (nsenter + nft).
+// run until SIGTERM/SIGINT. The UDP ban needs, in a container, only the engine socket (a helper
+// container does it); on a host, root (nsenter + nft).
 #include <signal.h>
 
 #include <cstdlib>
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   std::string key_dir = "/var/lib/beta/keys", state_dir = "/var/lib/beta/tor", acl;
   config.cluster_id = env_or("BETA_CLUSTER_ID", "");
   bool no_udp_ban = false;
+  std::string udp_ban_method = "auto";
   app.add_option("--cluster-id", config.cluster_id, "cluster id scoping the key files (env BETA_CLUSTER_ID)");
   app.add_option("--planes", planes, "comma-separated planes (env BETA_PLANES)");
   app.add_option("--key-dir", key_dir, "directory of <cluster>/<plane>.onion-key files (mode 0600)");
@@ -48,7 +50,19 @@ int main(int argc, char** argv) {
   app.add_option("--admin", config.admin_listen, "loopback admin listener for betactl and /metrics");
   app.add_option("--resolver-port", config.resolver_port, "resolver port on each plane network");
   app.add_option("--resolver-listen", config.resolver_listen, "explicit ip:port=plane resolver listeners");
-  app.add_flag("--no-udp-ban", no_udp_ban, "do not install the nftables UDP ban (not for production)");
+  app.add_option("--metrics-plane", config.metrics_plane,
+                 "plane on whose networks the metrics-only listener runs (beta's address there)");
+  app.add_option("--metrics-port", config.metrics_port,
+                 "port of the metrics-only listener (GET /metrics, nothing else; 0: none)");
+  app.add_option("--udp-ban", udp_ban_method,
+                 "how the UDP ban enters a container's network namespace: container (a helper container "
+                 "of --udp-ban-image sharing it, holding only NET_ADMIN), nsenter (betad as root on a "
+                 "host), auto (container when betad runs in a container of this engine, else nsenter)")
+      ->check(CLI::IsMember({"auto", "container", "nsenter"}));
+  app.add_option("--udp-ban-image", config.udp_ban.helper_image,
+                 "image of the UDP-ban helper; it must hold /usr/sbin/nft (default: beta's own image)");
+  app.add_flag("--no-udp-ban", no_udp_ban,
+               "do not install the nftables UDP ban and do not withdraw for it (tests; not for production)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -70,7 +84,8 @@ int main(int argc, char** argv) {
   config.key_dir = key_dir;
   config.tor.state_dir = state_dir;
   if (!acl.empty()) config.acl_file = acl;
-  config.udp_ban = !no_udp_ban;
+  config.udp_ban.method = no_udp_ban ? lucid::beta::UdpBanMethod::kOff
+                                     : lucid::beta::parse_udp_ban_method(udp_ban_method).value();
 
   sigset_t set;
   sigemptyset(&set);

@@ -12,11 +12,11 @@
 
 #include "lucid/accept/catalogue.h"
 #include "lucid/accept/checks.h"
-#include "lucid/accept/engine_io.h"
 #include "lucid/accept/net_probe.h"
 #include "lucid/accept/report.h"
 #include "lucid/accept/site.h"
 #include "lucid/base/files.h"
+#include "lucid/engine/short_lived.h"
 #include "lucid/reconcile/git_mirror.h"
 #include "lucid/reconcile/state_store.h"
 #include "testing/testing.h"
@@ -296,8 +296,8 @@ TEST(EngineIo, DemultiplexesStdoutAndStderr) {
     h[7] = static_cast<char>(s.size());
     return h + s;
   };
-  auto o = demultiplex(frame(1, "hello ") + frame(2, "oops") + frame(1, "world") +
-                       std::string("\x01\0\0\0\0\0", 6));
+  auto o = engine::demultiplex(frame(1, "hello ") + frame(2, "oops") + frame(1, "world") +
+                               std::string("\x01\0\0\0\0\0", 6));
   EXPECT_EQ(o.out, "hello world");
   EXPECT_EQ(o.err, "oops");
 }

@@ -1,9 +1,10 @@
-// ACL policy evaluation (the reference deploy/policies/acl.yaml and malformed policies) and
-// com.lucid.* label parsing, including the virtual-port rule.
+// ACL policy evaluation (the reference deploy/policies/acl.yaml and malformed policies),
+// com.lucid.* label parsing, including the virtual-port rule, and the UDP ban's settings.
 #include <gtest/gtest.h>
 
 #include "lucid/beta/acl.h"
 #include "lucid/beta/labels.h"
+#include "lucid/beta/udp_ban.h"
 
 namespace lucid::beta {
 namespace {
@@ -102,6 +103,29 @@ TEST(Labels, VirtualPortIsDeterministicAndInRange) {
     EXPECT_GE(v, 10000);
     EXPECT_LT(v, 60000);
   }
+}
+
+TEST(UdpBan, MethodsRoundTripAndUnknownOnesAreRefused) {
+  for (auto m :
+       {UdpBanMethod::kAuto, UdpBanMethod::kHelperContainer, UdpBanMethod::kNsenter, UdpBanMethod::kOff})
+    EXPECT_EQ(parse_udp_ban_method(to_string(m)).value(), m);
+  auto bad = parse_udp_ban_method("iptables");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("auto, container, nsenter, off"), std::string::npos)
+      << bad.error().message;
+}
+
+TEST(UdpBan, RulesetDropsUdpBothWaysButKeepsLoopback) {
+  const std::string r = udp_ban_ruleset();
+  // Replaces the table atomically: create (no-op if present), delete, define.
+  EXPECT_EQ(r.find("table inet lucid_beta {}\ndelete table inet lucid_beta\n"), 0u) << r;
+  for (const char* line : {"hook output", "hook input", "oifname \"lo\" accept", "iifname \"lo\" accept"})
+    EXPECT_NE(r.find(line), std::string::npos) << line;
+  std::size_t drops = 0;
+  for (auto at = r.find("meta l4proto udp counter drop"); at != std::string::npos;
+       at = r.find("meta l4proto udp counter drop", at + 1))
+    ++drops;
+  EXPECT_EQ(drops, 2u) << "both chains drop UDP: " << r;
 }
 
 }  // namespace

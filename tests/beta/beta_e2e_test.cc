@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -267,6 +268,83 @@ TEST(BetaE2E, ResolvesAnswerAtOnceWhileTheControlPortHangs) {
 }
 
 // Item 6.
+long rss_kib(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+// Issue 13 item 4: a resolve flood for random planes leaves betad's memory and /metrics bounded.
+TEST(BetaE2E, ResolveFloodForRandomPlanesKeepsMemoryAndMetricsBounded) {
+  BETA_ENV(env);
+  const std::string base = "http://" + env.admin();
+  auto metrics_before = lucid::http_get(base + "/metrics");
+  ASSERT_TRUE(metrics_before && metrics_before->status == 200);
+  const long rss_before = rss_kib(env.betad_pid());
+  ASSERT_GT(rss_before, 0);
+  const int kRequests = 10000;
+  int not_found = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    // A new plane name each time: a series per name would grow without bound.
+    auto r = lucid::http_get(fmt::format("{}/v1/resolve/svc@p{}x{}", base, i, i * 7919));
+    if (r && r->status == 404) ++not_found;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const long rss_after = rss_kib(env.betad_pid());
+  auto metrics_after = lucid::http_get(base + "/metrics");
+  ASSERT_TRUE(metrics_after && metrics_after->status == 200);
+  std::printf("%d resolves of random planes in %.1f s; betad RSS %ld -> %ld KiB; /metrics %zu -> %zu bytes\n",
+              kRequests, seconds, rss_before, rss_after, metrics_before->body.size(),
+              metrics_after->body.size());
+  EXPECT_EQ(not_found, kRequests) << "an unknown plane is not found";
+  EXPECT_LT(rss_after - rss_before, 8 * 1024) << "memory grows with distinct requests";
+  // One "unknown" series is all the flood may add.
+  EXPECT_LT(metrics_after->body.size(), metrics_before->body.size() + 200) << metrics_after->body;
+  EXPECT_NE(metrics_after->body.find(fmt::format("plane=\"unknown\",result=\"not_found\"}} {}", kRequests)),
+            std::string::npos);
+}
+
+// Issue 13 item 4: 64 slow callers on one plane (four containers, 16 idle connections each: the
+// per-caller limit) do not stop resolution on another plane.
+TEST(BetaE2E, SlowCallersOnOnePlaneDoNotStopResolutionOnAnother) {
+  BETA_ENV(env);
+  auto client = env.run_container("cclient", "chain", svc("chain", "cclient"));
+  env.run_container("csvc", "chain", svc("chain", "csvc", "8080"));
+  ASSERT_TRUE(wait_until([&] { return env.resolve_from(client, "chain", "csvc@chain") == 200; }, 15s))
+      << env.betad_log();
+  const std::string ops_resolver = fmt::format("{} {}", env.gateway("ops"), env.resolver_port());
+  for (int i = 0; i < 4; ++i) {
+    auto slow = env.run_container(fmt::format("slow{}", i), "ops", svc("ops", fmt::format("slow{}", i)));
+    ASSERT_FALSE(slow.empty());
+    // Each connection sends nothing for 20 s (longer than the test needs; the header deadline
+    // closes it after 10 s, so the loop re-opens it).
+    ASSERT_EQ(docker({"exec", "-d", slow, "/bin/busybox", "sh", "-c",
+                      fmt::format("for i in $(seq 16); do (while true; do sleep 20 | /bin/busybox nc {} "
+                                  ">/dev/null; done) & done; wait",
+                                  ops_resolver)})
+                  .exit_code,
+              0);
+  }
+  // The ops resolver holds the slow connections: count them from the host's side.
+  auto established = [&] {
+    auto ss =
+        testing::run({"ss", "-Htn", "state", "established", fmt::format("sport = :{}", env.resolver_port())});
+    return static_cast<int>(std::count(ss.out.begin(), ss.out.end(), '\n'));
+  };
+  ASSERT_TRUE(wait_until([&] { return established() >= 60; }, 10s)) << established() << " connections";
+  int ok = 0, tries = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 4s) {
+    ++tries;
+    if (env.resolve_from(client, "chain", "csvc@chain") == 200) ++ok;
+  }
+  std::printf("with %d connections held on ops: %d of %d chain resolutions answered 200\n", established(), ok,
+              tries);
+  EXPECT_EQ(ok, tries) << "the chain plane's resolver is not starved by callers on ops";
+}
+
 TEST(BetaE2E, MalformedLabelsAndCorruptKeysAreLoggedNeverPublished) {
   BETA_ENV(env);
   env.run_container("mars", "ops", svc("mars", "lander", "8080"));

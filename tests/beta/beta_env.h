@@ -43,6 +43,7 @@ class BetaEnv {
   // Starts betad without waiting; returns its exit code if it exits within `limit`.
   std::optional<int> start_betad_expect_exit(std::chrono::milliseconds limit);
   void stop_betad();
+  pid_t betad_pid() const { return betad_; }
   std::string betad_log() const;
 
   testing::RunResult betactl(const std::vector<std::string>& args) const;

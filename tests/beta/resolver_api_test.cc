@@ -16,8 +16,9 @@ struct Parts {
     std::map<std::string, OnionIdentity> ids;
     for (const auto& plane : planes) ids.emplace(plane, OnionIdentity::generate());
     publisher = std::make_unique<PlanePublisher>(std::move(ids), PlanePublisher::Options{});
-    watcher = std::make_unique<LabelWatcher>(docker, LabelWatcher::Options{planes, "", false},
-                                             [](const std::string&, const std::vector<PlaneTarget>&) {});
+    watcher =
+        std::make_unique<LabelWatcher>(docker, LabelWatcher::Options{planes, "", {UdpBanMethod::kOff, {}}},
+                                       [](const std::string&, const std::vector<PlaneTarget>&) {});
     api = std::make_unique<ResolverApi>(planes, AclPolicy::defaults(planes), *publisher, *watcher);
   }
   static http::Request get(const std::string& target, const std::string& local_ip) {
@@ -66,6 +67,20 @@ TEST(ResolverApi, HealthNamesWhatIsDown) {
   auto body = nlohmann::json::parse(h.body);
   EXPECT_FALSE(body["ok"].get<bool>());
   EXPECT_EQ(body["problems"].size(), 5u) << body.dump();  // tor, three planes, the label watcher
+}
+
+TEST(ResolverApi, MetricsListenerServesOnlyMetrics) {
+  Parts p;
+  auto metrics = p.api->handle_metrics(Parts::get("/metrics", "10.0.0.2"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("beta_tor_up 0\n"), std::string::npos) << metrics.body;
+  // What the admin listener answers is not reachable through the metrics port.
+  for (const char* target : {"/v1/health", "/v1/onions", "/v1/resolve/svc@ops",
+                             "/v1/acl/check?from=a@ops&to=b@ops", "/metrics/../v1/health", "/"})
+    EXPECT_EQ(p.api->handle_metrics(Parts::get(target, "10.0.0.2")).status, 404) << target;
+  auto post = Parts::get("/metrics", "10.0.0.2");
+  post.method = "POST";
+  EXPECT_EQ(p.api->handle_metrics(post).status, 405);
 }
 
 TEST(ResolverApi, AclCheckRefusesABadEscapeWithoutThrowing) {

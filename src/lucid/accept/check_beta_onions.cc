@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "lucid/accept/checks.h"
-#include "lucid/accept/engine_io.h"
 #include "lucid/base/subprocess.h"
+#include "lucid/engine/short_lived.h"
 
 namespace lucid::accept {
 
@@ -31,7 +31,7 @@ CheckResult check_beta_onions(const CheckSpec& spec, RunContext& ctx) {
     return r;
   }
   ctx.say("beta: betactl health in " + beta->name);
-  auto ex = exec_in(ctx.docker, beta->id, {"/usr/local/bin/betactl", "health"}, 15s);
+  auto ex = engine::exec_in(ctx.docker, beta->id, {"/usr/local/bin/betactl", "health", "--json"}, 15s);
   if (!ex) {
     r.evidence = fmt::format("cannot ask beta: {}", ex.error().message);
     return r;

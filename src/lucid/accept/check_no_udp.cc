@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include "lucid/accept/checks.h"
-#include "lucid/accept/engine_io.h"
 #include "lucid/base/random.h"
 #include "lucid/beta/labels.h"
+#include "lucid/engine/short_lived.h"
 
 namespace lucid::accept {
 
@@ -32,7 +32,7 @@ std::vector<std::string> probe_cmd(const ProbeImage& img, std::vector<std::strin
   return cmd;
 }
 
-Result<nlohmann::json> json_output(const ProbeContainer& c, const char* what) {
+Result<nlohmann::json> json_output(const engine::ShortLivedContainer& c, const char* what) {
   auto l = c.logs();
   if (!l) return std::unexpected(l.error());
   // The last line of stdout is the probe's JSON (the listener prints "ready" first).
@@ -51,11 +51,11 @@ Result<PlaneOutcome> probe_plane(RunContext& ctx, const ProbeImage& img, const P
   std::map<std::string, std::string> plain = {{kRunLabel, run_id}};
   ctx.say(fmt::format("udp: plane {} (network {}): listener", net.plane, net.name));
   auto name = [&](const char* role) { return fmt::format("lucid-accept-{}-{}-{}", run_id, net.plane, role); };
-  ContainerSpec listen{
+  engine::ContainerSpec listen{
       name("udp-listen"), img.tag,
       probe_cmd(img, {"udp-listen", "--port", std::to_string(kPort), "--timeout-ms", "30000"}), net.id,
       plain};
-  auto listener = ProbeContainer::start(ctx.docker, listen);
+  auto listener = engine::ShortLivedContainer::start(ctx.docker, listen);
   if (!listener) return std::unexpected(listener.error());
   if (auto s = listener->wait_for_output("ready", 15s); !s) return std::unexpected(s.error());
   auto ip = listener->ip();
@@ -71,22 +71,23 @@ Result<PlaneOutcome> probe_plane(RunContext& ctx, const ProbeImage& img, const P
   ctx.say(fmt::format("udp: plane {}: labelled sender ({} datagrams after {} ms for beta's ban)", net.plane,
                       n, ctx.settings.ban_grace.count()));
   auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()); };
-  ContainerSpec labelled{name("udp-labelled"), img.tag,
-                         probe_cmd(img, {"udp-send", "--to", to, "--count", std::to_string(n), "--tag",
-                                         "labelled", "--delay-ms", ms(ctx.settings.ban_grace)}),
-                         net.id, labelled_labels};
-  auto s1 = ProbeContainer::start(ctx.docker, labelled);
+  engine::ContainerSpec labelled{
+      name("udp-labelled"), img.tag,
+      probe_cmd(img, {"udp-send", "--to", to, "--count", std::to_string(n), "--tag", "labelled", "--delay-ms",
+                      ms(ctx.settings.ban_grace)}),
+      net.id, labelled_labels};
+  auto s1 = engine::ShortLivedContainer::start(ctx.docker, labelled);
   if (!s1) return std::unexpected(s1.error());
   if (auto w = s1->wait(ctx.settings.ban_grace + 20s); !w) return std::unexpected(w.error());
   auto labelled_out = json_output(*s1, "the labelled sender");
   if (!labelled_out) return std::unexpected(labelled_out.error());
 
   ctx.say(fmt::format("udp: plane {}: unlabelled control sender", net.plane));
-  ContainerSpec control{name("udp-control"), img.tag,
-                        probe_cmd(img, {"udp-send", "--to", to, "--count", std::to_string(n), "--tag",
-                                        "control", "--delay-ms", "0", "--end"}),
-                        net.id, plain};
-  auto s2 = ProbeContainer::start(ctx.docker, control);
+  engine::ContainerSpec control{name("udp-control"), img.tag,
+                                probe_cmd(img, {"udp-send", "--to", to, "--count", std::to_string(n), "--tag",
+                                                "control", "--delay-ms", "0", "--end"}),
+                                net.id, plain};
+  auto s2 = engine::ShortLivedContainer::start(ctx.docker, control);
   if (!s2) return std::unexpected(s2.error());
   if (auto w = s2->wait(20s); !w) return std::unexpected(w.error());
   if (auto w = listener->wait(35s); !w) return std::unexpected(w.error());

@@ -12,11 +12,11 @@
 #include <fmt/format.h>
 
 #include "lucid/accept/checks.h"
-#include "lucid/accept/engine_io.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/random.h"
 #include "lucid/base/subprocess.h"
+#include "lucid/engine/short_lived.h"
 #include "lucid/seal/keys.h"
 #include "lucid/seal/spool.h"
 #include "lucid/seal/verify_session.h"
@@ -58,7 +58,7 @@ CheckResult check_sample_payload(const CheckSpec& spec, RunContext& ctx) {
     return r;
   }
   const std::string volume = ctx.site.project + "_node-worker-spool";
-  auto mountpoint = volume_mountpoint(ctx.docker, volume);
+  auto mountpoint = engine::volume_mountpoint(ctx.docker, volume);
   if (!mountpoint) {
     r.evidence = fmt::format("cannot find the spool: {}", mountpoint.error().message);
     return r;

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 
 #include "lucid/accept/checks.h"
-#include "lucid/accept/engine_io.h"
 #include "lucid/base/number.h"
 #include "lucid/beta/acl.h"
 #include "lucid/beta/labels.h"
+#include "lucid/engine/short_lived.h"
 
 namespace lucid::accept {
 
@@ -116,8 +116,9 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
   cmd.insert(cmd.end(), {"tcp-connect", "--timeout-ms", "2000"});
   for (const auto& t : targets) cmd.push_back(t.endpoint);
   ctx.say(fmt::format("wallet: probing {} endpoint(s) from network {}", targets.size(), net->name));
-  auto c = ProbeContainer::start(ctx.docker, {fmt::format("lucid-accept-{}-wallet-tcp", ctx.site.cluster),
-                                              img->tag, cmd, net->id, labels});
+  auto c = engine::ShortLivedContainer::start(
+      ctx.docker,
+      {fmt::format("lucid-accept-{}-wallet-tcp", ctx.site.cluster), img->tag, cmd, net->id, labels});
   if (!c) {
     r.evidence = "cannot probe: " + c.error().message;
     return r;

@@ -12,6 +12,38 @@
 
 namespace lucid::beta {
 
+namespace {
+
+// kAuto and an empty helper image made concrete: the helper runs beta's own image. Being in a
+// container the engine does not know (say, a CI job's container with the host's engine socket)
+// is being on a host.
+Result<UdpBanSettings> concrete_udp_ban(const engine::DockerClient& docker, UdpBanSettings s) {
+  const bool needs_self = s.method == UdpBanMethod::kAuto ||
+                          (s.method == UdpBanMethod::kHelperContainer && s.helper_image.empty());
+  if (!needs_self) return s;
+  std::optional<nlohmann::json> self;
+  if (auto id = own_container_id()) {
+    auto j = docker.get_json("/containers/" + *id + "/json");
+    if (j)
+      self = std::move(*j);
+    else if (j.error().kind != ErrorKind::kNotFound)
+      return fail(j.error().kind,
+                  "UDP ban: cannot ask the engine about beta's own container: " + j.error().message);
+  }
+  if (s.method == UdpBanMethod::kAuto)
+    s.method = self ? UdpBanMethod::kHelperContainer : UdpBanMethod::kNsenter;
+  if (s.method == UdpBanMethod::kHelperContainer && s.helper_image.empty()) {
+    if (!self)
+      return fail(ErrorKind::kInvalidArgument,
+                  "UDP ban through a helper container needs --udp-ban-image when betad does not run in a "
+                  "container of this engine");
+    s.helper_image = self->value("Image", "");
+  }
+  return s;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
   if (config.planes.empty()) return fail(ErrorKind::kInvalidArgument, "BETA_PLANES is empty");
   std::unique_ptr<Betad> d(new Betad(std::move(config)));
@@ -30,11 +62,16 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
   } else {
     acl = AclPolicy::defaults(c.planes);
   }
+  auto udp_ban = concrete_udp_ban(d->docker_, c.udp_ban);
+  if (!udp_ban) return std::unexpected(udp_ban.error());
+  log_line("udp-ban", udp_ban->method == UdpBanMethod::kHelperContainer
+                          ? "applied by a helper container of image " + udp_ban->helper_image
+                          : "applied by " + to_string(udp_ban->method));
   d->publisher_ = std::make_unique<PlanePublisher>(std::move(identities),
                                                    PlanePublisher::Options{c.tor, c.tor_probe_interval});
   PlanePublisher& publisher = *d->publisher_;
   d->watcher_ = std::make_unique<LabelWatcher>(
-      d->docker_, LabelWatcher::Options{c.planes, c.scope_label, c.udp_ban},
+      d->docker_, LabelWatcher::Options{c.planes, c.scope_label, *udp_ban, c.udp_ban_retry},
       [&publisher](const std::string& plane, const std::vector<PlaneTarget>& targets) {
         publisher.set_targets(plane, targets);
       });
@@ -46,47 +83,45 @@ Betad::~Betad() {
   stop();
 }
 
-Result<std::pair<std::vector<std::string>, std::map<std::string, std::string>>> Betad::resolver_listeners()
-    const {
-  std::vector<std::string> listen;
-  std::map<std::string, std::string> listener_plane;  // local ip -> plane
-  if (config_.resolver_listen.empty()) {
-    // In a container: beta's own address on each plane network; on a host: the network's gateway.
-    const char* hostname = std::getenv("HOSTNAME");
-    std::string self = hostname ? hostname : "";
-    std::map<std::string, std::string> self_ips;
-    if (!self.empty())
-      if (auto c = docker_.get_json("/containers/" + engine::DockerClient::encode(self) + "/json"))
-        for (const auto& [name, n] : (*c)["NetworkSettings"]["Networks"].items())
-          self_ips[n.value("NetworkID", "")] = n.value("IPAddress", "");
-    for (const auto& net : watcher_->networks()) {
-      std::string ip =
-          self_ips.contains(net.id) && !self_ips[net.id].empty() ? self_ips[net.id] : net.gateway;
-      if (ip.empty()) continue;
-      listen.push_back(fmt::format("{}:{}", ip, config_.resolver_port));
-      listener_plane[ip] = net.plane;
+Result<ResolverApi::Listeners> Betad::listeners() const {
+  ResolverApi::Listeners out;
+  out.admin = config_.admin_listen;
+  // In a container: beta's own address on each plane network; on a host: the network's gateway.
+  const char* hostname = std::getenv("HOSTNAME");
+  std::string self = own_container_id().value_or(hostname ? hostname : "");
+  std::map<std::string, std::string> self_ips;
+  if (!self.empty())
+    if (auto c = docker_.get_json("/containers/" + engine::DockerClient::encode(self) + "/json"))
+      for (const auto& [name, n] : (*c)["NetworkSettings"]["Networks"].items())
+        self_ips[n.value("NetworkID", "")] = n.value("IPAddress", "");
+  for (const auto& net : watcher_->networks()) {
+    std::string ip = self_ips.contains(net.id) && !self_ips[net.id].empty() ? self_ips[net.id] : net.gateway;
+    if (ip.empty()) continue;
+    if (config_.resolver_listen.empty()) {
+      out.resolver.push_back(fmt::format("{}:{}", ip, config_.resolver_port));
+      out.resolver_plane[ip] = net.plane;
     }
-  } else {
-    for (const auto& entry : config_.resolver_listen) {
-      auto eq = entry.find('=');
-      if (eq == std::string::npos)
-        return fail(ErrorKind::kInvalidArgument, "resolver listen '" + entry + "' is not ip:port=plane");
-      std::string addr = entry.substr(0, eq);
-      listen.push_back(addr);
-      listener_plane[addr.substr(0, addr.rfind(':'))] = entry.substr(eq + 1);
-    }
+    if (config_.metrics_port != 0 && net.plane == config_.metrics_plane)
+      out.metrics.push_back(fmt::format("{}:{}", ip, config_.metrics_port));
   }
-  return std::pair{std::move(listen), std::move(listener_plane)};
+  for (const auto& entry : config_.resolver_listen) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos)
+      return fail(ErrorKind::kInvalidArgument, "resolver listen '" + entry + "' is not ip:port=plane");
+    std::string addr = entry.substr(0, eq);
+    out.resolver.push_back(addr);
+    out.resolver_plane[addr.substr(0, addr.rfind(':'))] = entry.substr(eq + 1);
+  }
+  return out;
 }
 
 Status Betad::start() {
-  // Networks first: the resolver listens on beta's address on each plane network.
+  // Networks first: the resolver and metrics listen on beta's address on the plane networks.
   if (auto s = watcher_->discover_networks(); !s)
     log_line("docker", "cannot list plane networks yet: " + s.error().message);
-  auto listeners = resolver_listeners();
-  if (!listeners) return std::unexpected(listeners.error());
-  if (auto s = api_->start(config_.admin_listen, listeners->first, std::move(listeners->second)); !s)
-    return s;
+  auto where = listeners();
+  if (!where) return std::unexpected(where.error());
+  if (auto s = api_->start(std::move(*where)); !s) return s;
   if (auto s = publisher_->start(); !s) return s;
   watcher_->start();
   log_line("betad",

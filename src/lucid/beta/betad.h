@@ -19,6 +19,7 @@
 #include "lucid/beta/plane_publisher.h"
 #include "lucid/beta/resolver_api.h"
 #include "lucid/beta/torrc.h"
+#include "lucid/beta/udp_ban.h"
 #include "lucid/engine/docker_client.h"
 
 namespace lucid::beta {
@@ -31,11 +32,19 @@ struct BetadConfig {
   std::string docker_socket = "/var/run/docker.sock";
   std::optional<std::filesystem::path> acl_file;
   std::string scope_label;                      // "key=value": only containers/networks with it
-  std::string admin_listen = "127.0.0.1:9105";  // betactl, /metrics
+  std::string admin_listen = "127.0.0.1:9105";  // betactl, operator resolution, /metrics
   std::uint16_t resolver_port = 7000;
   // "ip:port=plane" entries; empty = beta's own address on each plane network, else its gateway.
   std::vector<std::string> resolver_listen;
-  bool udp_ban = true;
+  // The metrics-only listener: beta's own address on each network of `metrics_plane` (on a host:
+  // its gateway) at `metrics_port`, the port its com.lucid.expose label publishes on that plane's
+  // onion. Port 0 or an empty plane: no such listener.
+  std::string metrics_plane = "ops";
+  std::uint16_t metrics_port = 9105;
+  // kAuto: a helper container of beta's own image when betad runs in a container the engine knows,
+  // else nsenter. An empty helper image means beta's own.
+  UdpBanSettings udp_ban;
+  std::chrono::milliseconds udp_ban_retry{10000};
   std::chrono::milliseconds tor_probe_interval{500};
 };
 
@@ -55,8 +64,9 @@ class Betad {
  private:
   explicit Betad(BetadConfig config) : config_(std::move(config)), docker_(config_.docker_socket) {}
 
-  // The resolver's listeners ("ip:port") and the plane of each listener IP.
-  Result<std::pair<std::vector<std::string>, std::map<std::string, std::string>>> resolver_listeners() const;
+  // Where the API listens: the admin address, and the resolver and metrics listeners on beta's
+  // addresses on the plane networks found now.
+  Result<ResolverApi::Listeners> listeners() const;
 
   const BetadConfig config_;
   const engine::DockerClient docker_;

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "lucid/beta/log.h"
-#include "lucid/beta/udp_ban.h"
 
 namespace lucid::beta {
 namespace {
@@ -100,6 +99,7 @@ std::optional<LabelWatcher::Container> LabelWatcher::inspect(const std::string& 
   if (!c.name.empty() && c.name[0] == '/') c.name.erase(0, 1);
   c.labels = label_map(labels_json);
   c.pid = (*j)["State"].value("Pid", 0);
+  c.started_at = (*j)["State"].value("StartedAt", "");
   for (const auto& [name, n] : (*j)["NetworkSettings"]["Networks"].items())
     c.ips[n.value("NetworkID", "")] = n.value("IPAddress", "");
   return c;
@@ -109,6 +109,7 @@ std::vector<PlaneTarget> LabelWatcher::targets_locked(const std::string& plane) 
   std::vector<PlaneTarget> out;
   for (const auto& [id, c] : containers_) {
     if (!c.svc || c.svc->plane != plane || c.svc->ports.empty() || c.plane_ip.empty()) continue;
+    if (ban_required() && !c.udp_banned) continue;  // fail-closed: UDP may be open there
     for (auto port : c.svc->ports)
       out.push_back({c.svc->service, c.id.substr(0, 12), port, fmt::format("{}:{}", c.plane_ip, port)});
   }
@@ -119,8 +120,11 @@ void LabelWatcher::on_container_event(const std::string& id) {
   auto c = inspect(id);  // engine I/O before the lock
   std::set<std::string> touched;
   MutexLock lock(mu_);
+  bool still_banned = false;  // the same run of the container (same namespace) was banned before
   if (auto old = containers_.find(id); old != containers_.end()) {
     if (old->second.svc) touched.insert(old->second.svc->plane);
+    still_banned =
+        c && old->second.udp_banned && old->second.started_at == c->started_at && c->pid == old->second.pid;
     containers_.erase(old);
   }
   if (c) {
@@ -144,17 +148,24 @@ void LabelWatcher::on_container_event(const std::string& id) {
         }
         touched.insert(svc->plane);
       }
-      if (options_.udp_ban) {
-        const pid_t pid = c->pid;
-        lock.unlock();  // nsenter + nft: no lock across it
-        auto s = apply_udp_ban(pid);
+      if (ban_required() && still_banned) {
+        c->udp_banned = true;
+      } else if (ban_required()) {
+        lock.unlock();  // a helper container or nsenter + nft: no lock across it
+        auto s = apply_udp_ban(docker_, options_.udp_ban, c->id, c->pid);
         lock.lock();
         if (s) {
           c->udp_banned = true;
           udp_bans_applied_++;
         } else {
           udp_ban_failures_++;
-          log_line("udp-ban", fmt::format("container {}: {}", c->name, s.error().message));
+          c->udp_ban_error = s.error().message;
+          ban_retry_at_ = std::chrono::steady_clock::now() + options_.udp_ban_retry;
+          log_line("udp-ban",
+                   fmt::format("container {} ({}): {}; its services are withdrawn until the ban is in "
+                               "place (retried in {} s)",
+                               c->name, c->id.substr(0, 12), s.error().message,
+                               options_.udp_ban_retry.count() / 1000));
         }
       }
     }
@@ -189,13 +200,23 @@ Status LabelWatcher::full_sync() {
     for (const auto& [id, c] : containers_)
       if (!running.contains(id)) gone.push_back(id);
   }
+  {
+    MutexLock lock(mu_);
+    ban_retry_at_.reset();  // this sync re-tries every ban not in place
+  }
   for (const auto& id : gone) on_container_event(id);
   for (const auto& id : running) on_container_event(id);
   set_synced(true);
   return {};
 }
 
+bool LabelWatcher::ban_retry_due() const {
+  MutexLock lock(mu_);
+  return ban_retry_at_ && std::chrono::steady_clock::now() >= *ban_retry_at_;
+}
+
 void LabelWatcher::run() {
+  if (options_.udp_ban.method == UdpBanMethod::kHelperContainer) remove_stale_udp_ban_helpers(docker_);
   while (!stopping_) {
     // Events are replayed from one second before the sync, so nothing between the two is lost.
     const std::time_t since = std::time(nullptr) - 1;
@@ -212,7 +233,8 @@ void LabelWatcher::run() {
           std::string id = ev.value("id", "");
           if (!id.empty()) on_container_event(id);
         },
-        [this] { return stopping_.load(); });
+        // A failed ban ends the subscription when its retry is due: the full sync re-tries it.
+        [this] { return stopping_.load() || ban_retry_due(); });
     if (!s) {
       log_line("docker", s.error().message + "; resyncing");
       set_synced(false);
@@ -233,7 +255,13 @@ std::string LabelWatcher::service_at(const std::string& ip, const std::string& p
 
 LabelWatcher::Counters LabelWatcher::counters() const {
   MutexLock lock(mu_);
-  return {synced_, label_errors_, udp_bans_applied_, udp_ban_failures_};
+  Counters out{synced_, label_errors_, udp_bans_applied_, udp_ban_failures_, {}};
+  if (ban_required())
+    for (const auto& [id, c] : containers_)
+      if (has_lucid_labels(c.labels) && !c.udp_banned)
+        out.unbanned.push_back(fmt::format("{} ({}): {}", c.name, id.substr(0, 12),
+                                           c.udp_ban_error.empty() ? "not applied yet" : c.udp_ban_error));
+  return out;
 }
 
 }  // namespace lucid::beta

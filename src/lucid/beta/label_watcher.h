@@ -1,10 +1,13 @@
 // The Docker side of beta: plane networks, running containers and their com.lucid.* labels, kept
 // current from the engine's start/die events; applies the UDP ban and reports each plane's targets.
+// Fail-closed: a labelled container whose UDP ban is not in place is not a target (not published,
+// not resolvable) and is named in counters().unbanned until a retry succeeds.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -19,6 +22,7 @@
 #include "lucid/base/thread_annotations.h"
 #include "lucid/beta/labels.h"
 #include "lucid/beta/plane_publisher.h"
+#include "lucid/beta/udp_ban.h"
 #include "lucid/engine/docker_client.h"
 
 namespace lucid::beta {
@@ -33,7 +37,10 @@ class LabelWatcher {
   struct Options {
     std::vector<std::string> planes;
     std::string scope_label;  // "key=value": only containers/networks with it; empty = all
-    bool udp_ban = true;
+    // kHelperContainer or kNsenter, or kOff (tests: no ban, nothing withdrawn); never kAuto.
+    UdpBanSettings udp_ban{UdpBanMethod::kNsenter, {}};
+    // A failed ban is tried again after this long (and on the container's next start).
+    std::chrono::milliseconds udp_ban_retry{10000};
   };
   // Called on the watcher's thread, without its lock, whenever a plane's targets may have changed.
   using OnTargets = std::function<void(const std::string& plane, const std::vector<PlaneTarget>& targets)>;
@@ -58,6 +65,8 @@ class LabelWatcher {
   struct Counters {
     bool synced = false;  // the container set follows the engine
     long label_errors = 0, udp_bans_applied = 0, udp_ban_failures = 0;
+    // "name (id12): why" of each labelled container whose UDP ban is not in place (withdrawn).
+    std::vector<std::string> unbanned;
   };
   Counters counters() const EXCLUDES(mu_);
 
@@ -68,9 +77,11 @@ class LabelWatcher {
     std::optional<ServiceLabels> svc;  // when the labels parse
     std::string label_error;
     pid_t pid = 0;
+    std::string started_at;                  // State.StartedAt: a restart makes a new namespace
     std::map<std::string, std::string> ips;  // network id -> IPv4
     std::string plane_ip;                    // IP on its plane's network
     bool udp_banned = false;
+    std::string udp_ban_error;  // why the ban is not in place, when it was tried and failed
   };
 
   void run() EXCLUDES(mu_);
@@ -79,6 +90,8 @@ class LabelWatcher {
   std::optional<Container> inspect(const std::string& id) const;  // engine I/O, no lock
   std::vector<PlaneTarget> targets_locked(const std::string& plane) const REQUIRES(mu_);
   bool in_scope(const nlohmann::json& labels) const;
+  bool ban_required() const { return options_.udp_ban.method != UdpBanMethod::kOff; }
+  bool ban_retry_due() const EXCLUDES(mu_);
   void set_synced(bool synced) EXCLUDES(mu_);
   void pause(std::chrono::milliseconds limit) EXCLUDES(mu_);  // returns early on stop()
 
@@ -96,6 +109,8 @@ class LabelWatcher {
   long label_errors_ GUARDED_BY(mu_) = 0;
   long udp_bans_applied_ GUARDED_BY(mu_) = 0;
   long udp_ban_failures_ GUARDED_BY(mu_) = 0;
+  // When set, a ban failed and the next full sync (which re-tries it) is due then.
+  std::optional<std::chrono::steady_clock::time_point> ban_retry_at_ GUARDED_BY(mu_);
 };
 
 }  // namespace lucid::beta

@@ -53,27 +53,35 @@ ResolverApi::~ResolverApi() {
   stop();
 }
 
-Status ResolverApi::start(const std::string& admin_listen, const std::vector<std::string>& resolver_listen,
-                          std::map<std::string, std::string> listener_plane) {
-  listener_plane_ = std::move(listener_plane);
+Status ResolverApi::start(Listeners listeners) {
+  listener_plane_ = std::move(listeners.resolver_plane);
   auto admin =
-      http::Server::start({admin_listen}, [this](const http::Request& r) { return handle_admin(r); });
+      http::Server::start({listeners.admin}, [this](const http::Request& r) { return handle_admin(r); });
   if (!admin) return std::unexpected(with_context("admin listener", admin.error()));
   admin_ = std::move(*admin);
-  if (!resolver_listen.empty()) {
-    auto res =
-        http::Server::start(resolver_listen, [this](const http::Request& r) { return handle_resolver(r); });
-    if (!res) return std::unexpected(with_context("resolver listener", res.error()));
-    resolver_ = std::move(*res);
-    log_line("resolver", fmt::format("listening on {}", fmt::join(resolver_listen, ", ")));
+  for (const auto& address : listeners.resolver) {
+    auto res = http::Server::start({address}, [this](const http::Request& r) { return handle_resolver(r); });
+    if (!res) return std::unexpected(with_context("resolver listener " + address, res.error()));
+    resolvers_.push_back(std::move(*res));
+  }
+  if (!listeners.resolver.empty()) {
+    log_line("resolver", fmt::format("listening on {}", fmt::join(listeners.resolver, ", ")));
   } else {
     log_line("resolver", "no plane network found: resolver serves only the admin port");
+  }
+  if (!listeners.metrics.empty()) {
+    auto m =
+        http::Server::start(listeners.metrics, [this](const http::Request& r) { return handle_metrics(r); });
+    if (!m) return std::unexpected(with_context("metrics listener", m.error()));
+    metrics_ = std::move(*m);
+    log_line("metrics", fmt::format("/metrics on {}", fmt::join(listeners.metrics, ", ")));
   }
   return {};
 }
 
 void ResolverApi::stop() {
-  if (resolver_) resolver_->stop();
+  if (metrics_) metrics_->stop();
+  for (auto& r : resolvers_) r->stop();
   if (admin_) admin_->stop();
 }
 
@@ -160,6 +168,8 @@ http::Response ResolverApi::health() const {
     if (!p.published) problems.push_back("onion of plane " + name + " is not published");
   }
   if (!docker.synced) problems.push_back("label watcher is not in sync with the docker engine");
+  for (const auto& container : docker.unbanned)
+    problems.push_back("UDP ban not in place, services withdrawn: " + container);
   const bool ok = problems.empty();
   return json_response(ok ? 200 : 503, {{"ok", ok},
                                         {"tor", tor.tor_up},
@@ -220,8 +230,19 @@ std::string ResolverApi::metrics() const {
            docker.udp_bans_applied);
   m.single("beta_udp_ban_failures_total", "counter", "UDP bans that could not be applied.",
            docker.udp_ban_failures);
+  m.single("beta_udp_unbanned_containers", "gauge",
+           "Labelled containers whose UDP ban is not in place (their services are withdrawn).",
+           docker.unbanned.size());
   m.single("beta_publish_failures_total", "counter", "ADD_ONION calls that failed.", tor.publish_failures);
   return m.take();
+}
+
+http::Response ResolverApi::handle_metrics(const http::Request& req) const {
+  // What the ops onion carries: nothing but the metrics text, never the admin API.
+  if (req.method != "GET") return json_response(405, {{"error", "GET only"}});
+  if (req.target.substr(0, req.target.find('?')) != "/metrics")
+    return json_response(404, {{"error", "not found"}});
+  return {200, "text/plain; version=0.0.4", metrics()};
 }
 
 http::Response ResolverApi::handle_admin(const http::Request& req) {

@@ -1,5 +1,6 @@
 // beta's HTTP side: the resolver on each plane network (caller identified by its network and IP,
-// ACL checked) and the loopback admin API (health, onions, operator resolution, ACL check, metrics).
+// ACL checked), the loopback admin API (health, onions, operator resolution, ACL check, metrics),
+// and the metrics listener (only GET /metrics; the port beta publishes on the ops onion).
 #pragma once
 
 #include <cstdint>
@@ -26,15 +27,20 @@ class ResolverApi {
   ResolverApi(const ResolverApi&) = delete;
   ResolverApi& operator=(const ResolverApi&) = delete;
 
-  // Starts the admin listener, then (when `resolver_listen` is not empty) the resolver listeners.
-  // `listener_plane` maps each resolver listener's IP to the plane whose network it is on.
-  Status start(const std::string& admin_listen, const std::vector<std::string>& resolver_listen,
-               std::map<std::string, std::string> listener_plane);
+  struct Listeners {
+    std::string admin;                                  // loopback: betactl, operator resolution, /metrics
+    std::vector<std::string> resolver;                  // one per plane network; empty: none
+    std::vector<std::string> metrics;                   // only /metrics; empty: none
+    std::map<std::string, std::string> resolver_plane;  // resolver listener IP -> its plane
+  };
+  // Starts the admin listener, then the resolver and metrics listeners there are.
+  Status start(Listeners listeners);
   void stop();
   std::uint16_t admin_port() const { return admin_ ? admin_->port(0) : 0; }
 
   http::Response handle_admin(const http::Request& req) EXCLUDES(mu_);
   http::Response handle_resolver(const http::Request& req) EXCLUDES(mu_);
+  http::Response handle_metrics(const http::Request& req) const EXCLUDES(mu_);
 
  private:
   http::Response resolve(const std::string& target, const std::string& caller,
@@ -50,7 +56,10 @@ class ResolverApi {
   const LabelWatcher& watcher_;
   // Written by start() before the listeners run, read-only afterwards: local IP -> plane.
   std::map<std::string, std::string> listener_plane_;
-  std::unique_ptr<http::Server> admin_, resolver_;
+  std::unique_ptr<http::Server> admin_, metrics_;
+  // One server per resolver listener (plane network), each with its own connection limits, so slow
+  // or many callers on one plane cannot take the connection slots of another.
+  std::vector<std::unique_ptr<http::Server>> resolvers_;
 
   mutable Mutex mu_;  // guards the counters
   // plane -> result -> count; a plane that is not one of beta's is counted as "unknown".

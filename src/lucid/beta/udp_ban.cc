@@ -1,12 +1,39 @@
 #include "lucid/beta/udp_ban.h"
 
+#include <chrono>
+#include <fstream>
+#include <regex>
+
 #include <fmt/format.h>
 
 #include "lucid/base/subprocess.h"
+#include "lucid/engine/short_lived.h"
 
 namespace lucid::beta {
 
 using namespace std::chrono_literals;
+
+std::string to_string(UdpBanMethod method) {
+  switch (method) {
+    case UdpBanMethod::kAuto:
+      return "auto";
+    case UdpBanMethod::kHelperContainer:
+      return "container";
+    case UdpBanMethod::kNsenter:
+      return "nsenter";
+    case UdpBanMethod::kOff:
+      return "off";
+  }
+  return "?";
+}
+
+Result<UdpBanMethod> parse_udp_ban_method(const std::string& text) {
+  for (auto m :
+       {UdpBanMethod::kAuto, UdpBanMethod::kHelperContainer, UdpBanMethod::kNsenter, UdpBanMethod::kOff})
+    if (text == to_string(m)) return m;
+  return fail(ErrorKind::kInvalidArgument,
+              fmt::format("UDP ban method '{}' is not one of auto, container, nsenter, off", text));
+}
 
 std::string udp_ban_ruleset() {
   return "table inet lucid_beta {}\n"
@@ -25,7 +52,9 @@ std::string udp_ban_ruleset() {
          "}\n";
 }
 
-Status apply_udp_ban(pid_t pid) {
+namespace {
+
+Status apply_with_nsenter(pid_t pid) {
   if (pid <= 0) return fail(ErrorKind::kInvalidArgument, "container has no pid (not running)");
   ProcessOptions o;
   o.argv = {"nsenter", "-t", std::to_string(pid), "-n", "nft", "-f", "-"};
@@ -40,13 +69,62 @@ Status apply_udp_ban(pid_t pid) {
   return {};
 }
 
-Result<bool> udp_ban_present(pid_t pid) {
-  ProcessOptions o;
-  o.argv = {"nsenter", "-t", std::to_string(pid), "-n", "nft", "list", "table", "inet", "lucid_beta"};
-  o.timeout = 10s;
-  auto r = run_process(o);
-  if (!r) return std::unexpected(r.error());
-  return r->exit_code == 0 && r->out.find("udp") != std::string::npos;
+Status apply_with_helper(const engine::DockerClient& docker, const std::string& image,
+                         const std::string& container_id) {
+  if (image.empty()) return fail(ErrorKind::kInvalidArgument, "no image for the UDP-ban helper container");
+  engine::ContainerSpec spec;
+  spec.image = image;
+  spec.network = "container:" + container_id;
+  spec.user = "0:0";  // nft needs uid 0 with NET_ADMIN: the engine gives a non-root user no capability
+  spec.cap_add = {"NET_ADMIN"};
+  spec.entrypoint = "/usr/sbin/nft";
+  spec.cmd = {udp_ban_ruleset()};  // nft parses its arguments as one script, newlines included
+  spec.labels = {{kUdpBanHelperLabel, container_id}};
+  auto helper = engine::ShortLivedContainer::start(docker, spec);
+  if (!helper) return fail(helper.error().kind, "UDP-ban helper: " + helper.error().message);
+  auto code = helper->wait(15s);
+  if (!code) return fail(code.error().kind, "UDP-ban helper: " + code.error().message);
+  if (*code != 0) {
+    auto logs = helper->logs();
+    return fail(ErrorKind::kIo, fmt::format("UDP-ban helper (nft in the container's namespace) exited {}: {}",
+                                            *code, logs ? first_line(logs->err) : logs.error().message));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& settings,
+                     const std::string& container_id, pid_t pid) {
+  switch (settings.method) {
+    case UdpBanMethod::kHelperContainer:
+      return apply_with_helper(docker, settings.helper_image, container_id);
+    case UdpBanMethod::kNsenter:
+      return apply_with_nsenter(pid);
+    case UdpBanMethod::kAuto:
+    case UdpBanMethod::kOff:
+      break;
+  }
+  return fail(ErrorKind::kInvalidArgument,
+              fmt::format("UDP ban method {} cannot be applied", to_string(settings.method)));
+}
+
+void remove_stale_udp_ban_helpers(const engine::DockerClient& docker) {
+  // Only exited ones: a helper another betad on this engine runs now is left alone.
+  nlohmann::json filters = {{"label", {kUdpBanHelperLabel}}, {"status", {"exited", "dead"}}};
+  auto list = docker.get_json("/containers/json?all=1&filters=" + engine::DockerClient::filters(filters));
+  if (!list) return;
+  for (const auto& c : *list)
+    if (auto id = c.value("Id", ""); !id.empty()) (void)docker.del("/containers/" + id + "?force=1");
+}
+
+std::optional<std::string> own_container_id() {
+  std::ifstream in("/proc/self/mountinfo");
+  static const std::regex kHostnameMount(R"(/containers/([0-9a-f]{64})/hostname /etc/hostname )");
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, m, kHostnameMount)) return m[1].str();
+  return std::nullopt;
 }
 
 }  // namespace lucid::beta

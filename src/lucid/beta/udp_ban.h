@@ -1,19 +1,56 @@
 // The no-QUIC/UDP rule in a container's network namespace: an nftables table that drops UDP
-// except on loopback (so Docker's embedded DNS at 127.0.0.11 keeps working). Needs CAP_NET_ADMIN.
+// except on loopback (so Docker's embedded DNS at 127.0.0.11 keeps working).
+//
+// Two ways into the namespace (docs/operations.md "beta", "The UDP ban"):
+//  - a helper container (beta deployed in its own container): a short-lived container of beta's
+//    image shares the target's network namespace (NetworkMode container:<id>), runs as uid 0 with
+//    NET_ADMIN as its only capability, read-only, and runs `nft <ruleset>`. betad itself holds no
+//    capability and needs no view of the host's pids: only the engine socket it already has.
+//  - nsenter (betad on a host, as root): `nsenter -t <pid> -n nft -f -`.
 #pragma once
 
 #include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "lucid/base/result.h"
+#include "lucid/engine/docker_client.h"
 
 namespace lucid::beta {
 
+enum class UdpBanMethod {
+  kAuto,             // helper container when betad runs in a container, else nsenter
+  kHelperContainer,  // needs the image to run (beta's own by default)
+  kNsenter,          // needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN) and the host's pid namespace
+  kOff,              // tests only: nothing is banned and nothing is withdrawn for it
+};
+std::string to_string(UdpBanMethod method);
+// "auto", "container", "nsenter", "off"; kInvalidArgument naming the choices otherwise.
+Result<UdpBanMethod> parse_udp_ban_method(const std::string& text);
+
+struct UdpBanSettings {
+  UdpBanMethod method = UdpBanMethod::kAuto;
+  std::string helper_image;  // kHelperContainer: an image holding /usr/sbin/nft
+};
+
 // The nft script: replaces table `inet lucid_beta` atomically (idempotent; re-run after restarts).
 std::string udp_ban_ruleset();
-// Runs `nsenter -t <pid> -n nft -f -` with the ruleset on stdin.
-Status apply_udp_ban(pid_t container_pid);
-// True when the namespace has the table (`nft list table inet lucid_beta`).
-Result<bool> udp_ban_present(pid_t container_pid);
+
+// Applies the ruleset in the namespace of the running container `container_id` (whose init process
+// is `pid`, for nsenter) the way `settings` says (never kAuto or kOff). The error names the
+// container and what failed: the helper's start or exit code and first line of stderr, or nft's.
+Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& settings,
+                     const std::string& container_id, pid_t pid);
+
+// Removes helper containers an interrupted betad left behind (exited, labelled kHelperLabel).
+void remove_stale_udp_ban_helpers(const engine::DockerClient& docker);
+
+// The label every helper carries: its value is the id of the container it bans.
+inline constexpr const char* kUdpBanHelperLabel = "lucid.beta.udp-ban";
+
+// The id of the container this process runs in (from /proc/self/mountinfo: the engine bind-mounts
+// /etc/hostname and /etc/resolv.conf from /var/lib/docker/containers/<id>/), or nullopt on a host.
+std::optional<std::string> own_container_id();
 
 }  // namespace lucid::beta

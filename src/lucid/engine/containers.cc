@@ -21,7 +21,7 @@ const nlohmann::json& member(const nlohmann::json& o, const char* key) {
   return it == o.end() ? kNull : *it;
 }
 
-std::string first_line_of(const std::string& s) {
+std::string last_line_of(const std::string& s) {
   std::string line = s;
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   auto nl = line.rfind('\n');
@@ -60,7 +60,7 @@ ContainerState from_inspect(const nlohmann::json& j) {
   const auto& health = member(state, "Health");
   c.health = str(health, "Status");
   const auto& log = member(health, "Log");
-  if (log.is_array() && !log.empty()) c.last_health_log = first_line_of(str(log.back(), "Output"));
+  if (log.is_array() && !log.empty()) c.last_health_log = last_line_of(str(log.back(), "Output"));
   c.restart_policy = str(member(member(j, "HostConfig"), "RestartPolicy"), "Name");
   return c;
 }

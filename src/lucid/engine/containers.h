@@ -19,7 +19,7 @@ struct ContainerState {
   std::string service;          // com.docker.compose.service
   std::string state;            // created, running, paused, restarting, removing, exited, dead
   std::string health;           // "" (no healthcheck), starting, healthy, unhealthy
-  std::string last_health_log;  // first line of the newest healthcheck output, "" when none
+  std::string last_health_log;  // last line of the newest healthcheck output (300 bytes), "" when none
   std::string started_at;       // State.StartedAt as the engine writes it (RFC 3339, ns)
   std::string image;            // Config.Image (the reference the service named)
   std::string image_id;         // sha256:… of the image

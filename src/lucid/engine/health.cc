@@ -160,6 +160,12 @@ Result<HealthReport> wait_healthy(const DockerClient& docker, const std::string&
       done = settle_all();
     }
   }
+  // A healthcheck that keeps failing while "starting" changes no status and sends no event, so a
+  // timed-out service's containers are inspected once more: the report shows their newest output.
+  for (auto& [name, t] : tracked)
+    if (t.health.outcome == ServiceOutcome::kTimeout)
+      for (auto& [id, c] : t.containers)
+        if (auto fresh = inspect_container(docker, id)) c = *fresh;
   settle_all();
   HealthReport report;
   report.took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);

@@ -235,6 +235,7 @@ class Builder {
     s.links = strings(n.find("links"), w + ".links");
     s.devices = strings(n.find("devices"), w + ".devices");
     s.group_add = strings(n.find("group_add"), w + ".group_add");
+    s.tmpfs = strings(n.find("tmpfs"), w + ".tmpfs", true);
     if (const Node* vols = n.find("volumes")) {
       if (!vols->is_sequence()) {
         error(vols->mark, "load/compose-type", w + ".volumes must be a list");

@@ -61,6 +61,7 @@ struct Service {
   std::optional<Healthcheck> healthcheck;
   std::vector<Dependency> depends_on;
   std::vector<LString> profiles, cap_drop, cap_add, security_opt, env_file, links, devices, group_add;
+  std::vector<LString> tmpfs;  // "path[:options]", list or single-string form
   std::vector<Volume> volumes;
   std::vector<std::pair<LString, std::optional<LString>>> environment;  // list or map form
   std::optional<LString> extends_service, extends_file;

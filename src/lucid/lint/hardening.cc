@@ -1,5 +1,5 @@
 // hardening/* and health/*: non-root user, read-only root filesystem, cap_drop ALL,
-// no-new-privileges, and an exec-form healthcheck (images have no shell).
+// no-new-privileges, tmpfs mounts the user owns, and an exec-form healthcheck (images have no shell).
 #include <fmt/format.h>
 
 #include "lucid/lint/checks.h"
@@ -33,6 +33,42 @@ void check_health(const fleet::Service& s, Sink& sink) {
   }
 }
 
+// Docker 20.10 mounts a tmpfs again on `docker restart` without its mode (root-owned 0755), so a
+// non-root service that writes to it works until its first restart. A tmpfs owned by the service's
+// uid (the uid= mount option) stays writable: the owner survives where the mode does not.
+void check_tmpfs_owner(const fleet::Service& s, Sink& sink) {
+  if (!s.user || is_root(s.user->value)) return;
+  const std::string uid = s.user->value.substr(0, s.user->value.find(':'));
+  if (uid.empty() || uid.find_first_not_of("0123456789") != std::string::npos) return;  // a name: unknown uid
+  const std::string gid_part =
+      s.user->value.find(':') == std::string::npos ? "" : s.user->value.substr(s.user->value.find(':') + 1);
+  const std::string owner = gid_part.empty() ? "uid=" + uid : fmt::format("uid={},gid={}", uid, gid_part);
+  for (const auto& t : s.tmpfs) {
+    const auto colon = t.value.find(':');
+    const std::string path = t.value.substr(0, colon);
+    bool owned = false;
+    if (colon != std::string::npos)
+      for (const auto& option : split_list(std::string_view(t.value).substr(colon + 1)))
+        owned = owned || option == "uid=" + uid;
+    if (!owned)
+      sink.add(
+          t.mark, "hardening/tmpfs-owner",
+          fmt::format("service '{}': tmpfs {} is not owned by its user {} (no uid={}); after `docker "
+                      "restart` Docker 20.10 mounts it root-owned 0755 and the service cannot write there",
+                      s.name, path, uid, uid),
+          fmt::format("add `{}` to its options, e.g. \"{}:rw,noexec,nosuid,nodev,size=16m,{}\"", owner, path,
+                      owner));
+  }
+  for (const auto& v : s.volumes)
+    if (v.type == "tmpfs")
+      sink.add(v.mark, "hardening/tmpfs-owner",
+               fmt::format("service '{}': tmpfs volume {} cannot name an owner (Compose has no uid for it); "
+                           "after `docker restart` it is root-owned 0755",
+                           s.name, v.target),
+               fmt::format("use the service's `tmpfs:` list instead: \"{}:rw,noexec,nosuid,nodev,{}\"",
+                           v.target, owner));
+}
+
 }  // namespace
 
 void check_hardening(const Context& ctx, Sink& sink) {
@@ -63,6 +99,7 @@ void check_hardening(const Context& ctx, Sink& sink) {
       sink.add(s.mark, "hardening/no-new-privileges",
                fmt::format("service '{}' lacks no-new-privileges", s.name),
                "add `security_opt: [\"no-new-privileges:true\"]`");
+    check_tmpfs_owner(s, sink);
     check_health(s, sink);
   }
 }

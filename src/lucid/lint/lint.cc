@@ -35,6 +35,7 @@ const std::vector<RuleInfo>& rules() {
       {"hardening/read-only", Severity::kError, "read_only: true"},
       {"hardening/cap-drop", Severity::kError, "cap_drop includes ALL"},
       {"hardening/no-new-privileges", Severity::kError, "security_opt has no-new-privileges:true"},
+      {"hardening/tmpfs-owner", Severity::kError, "a non-root service's tmpfs mounts carry its uid="},
       {"health/exec-form", Severity::kError, "an exec-form healthcheck ([\"CMD\", …])"},
       {"privileged/privileged", Severity::kError, "no privileged: true"},
       {"privileged/host-namespace", Severity::kError, "no host network, PID, IPC or user namespace"},

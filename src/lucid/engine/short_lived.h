@@ -1,6 +1,6 @@
-// What the probes need from the Docker engine beyond engine::DockerClient's JSON calls: raw
-// (multiplexed) output of container logs and execs, running a command in a container, and
-// short-lived probe containers that are always removed.
+// What DockerClient's JSON calls do not cover: raw (multiplexed) output of container logs and
+// execs, running a command in a container, and short-lived hardened containers that are always
+// removed (accept's probes, beta's UDP-ban helper).
 #pragma once
 
 #include <chrono>
@@ -14,7 +14,7 @@
 #include "lucid/base/result.h"
 #include "lucid/engine/docker_client.h"
 
-namespace lucid::accept {
+namespace lucid::engine {
 
 struct Output {
   std::string out, err;
@@ -31,30 +31,36 @@ struct ExecResult {
 
 // Runs `argv` in the running container `id` (POST /containers/{id}/exec, /exec/{id}/start) and
 // waits for it, at most `timeout`.
-Result<ExecResult> exec_in(const engine::DockerClient& docker, const std::string& id,
+Result<ExecResult> exec_in(const DockerClient& docker, const std::string& id,
                            const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
 // The host directory of a named volume (GET /volumes/{name}). kNotFound naming it.
-Result<std::string> volume_mountpoint(const engine::DockerClient& docker, const std::string& name);
+Result<std::string> volume_mountpoint(const DockerClient& docker, const std::string& name);
 
 struct ContainerSpec {
   std::string name;  // "" lets the engine choose
   std::string image;
   std::vector<std::string> cmd;
-  std::string network;  // id or name; the container's only network
+  // The container's only network: a network id or name, or "container:<id>" to share the
+  // network namespace of that container.
+  std::string network;
   std::map<std::string, std::string> labels;
   std::string user = "65534:65534";
+  // Added back after every capability is dropped (e.g. "NET_ADMIN"); empty for a probe.
+  std::vector<std::string> cap_add = {};
+  std::string entrypoint = {};  // "" keeps the image's
 };
 
-// A probe container: created hardened (read-only root, every capability dropped, no new
-// privileges, 64 MiB, no restart) and removed with force when the object goes away.
-class ProbeContainer {
+// A short-lived container: created hardened (read-only root, every capability dropped but
+// `cap_add`, no new privileges, 64 MiB, 64 pids, no restart) and removed with force when the
+// object goes away.
+class ShortLivedContainer {
  public:
-  static Result<ProbeContainer> start(const engine::DockerClient& docker, const ContainerSpec& spec);
-  ProbeContainer(ProbeContainer&& other) noexcept;
-  ProbeContainer& operator=(ProbeContainer&&) = delete;
-  ProbeContainer(const ProbeContainer&) = delete;
-  ~ProbeContainer();
+  static Result<ShortLivedContainer> start(const DockerClient& docker, const ContainerSpec& spec);
+  ShortLivedContainer(ShortLivedContainer&& other) noexcept;
+  ShortLivedContainer& operator=(ShortLivedContainer&&) = delete;
+  ShortLivedContainer(const ShortLivedContainer&) = delete;
+  ~ShortLivedContainer();
 
   const std::string& id() const { return id_; }
   // Its address on `network` (as named in the spec).
@@ -66,10 +72,10 @@ class ProbeContainer {
   Status wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
 
  private:
-  ProbeContainer(const engine::DockerClient* docker, std::string id, std::string network)
+  ShortLivedContainer(const DockerClient* docker, std::string id, std::string network)
       : docker_(docker), id_(std::move(id)), network_(std::move(network)) {}
-  const engine::DockerClient* docker_ = nullptr;
+  const DockerClient* docker_ = nullptr;
   std::string id_, network_;
 };
 
-}  // namespace lucid::accept
+}  // namespace lucid::engine

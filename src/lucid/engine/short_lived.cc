@@ -1,4 +1,4 @@
-#include "lucid/accept/engine_io.h"
+#include "lucid/engine/short_lived.h"
 
 #include <thread>
 
@@ -6,7 +6,7 @@
 
 #include "lucid/base/http_client.h"
 
-namespace lucid::accept {
+namespace lucid::engine {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -31,8 +31,8 @@ Output demultiplex(std::string_view s) {
 namespace {
 
 // A raw request to the engine (the body is not JSON: a multiplexed stream).
-Result<std::string> raw(const engine::DockerClient& docker, const std::string& method,
-                        const std::string& path, const std::string* body, std::chrono::milliseconds timeout) {
+Result<std::string> raw(const DockerClient& docker, const std::string& method, const std::string& path,
+                        const std::string* body, std::chrono::milliseconds timeout) {
   HttpOptions o;
   o.unix_socket = docker.socket_path();
   o.timeout = timeout;
@@ -48,10 +48,10 @@ Result<std::string> raw(const engine::DockerClient& docker, const std::string& m
 
 }  // namespace
 
-Result<ExecResult> exec_in(const engine::DockerClient& docker, const std::string& id,
+Result<ExecResult> exec_in(const DockerClient& docker, const std::string& id,
                            const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   auto created =
-      docker.post_json("/containers/" + engine::DockerClient::encode(id) + "/exec",
+      docker.post_json("/containers/" + DockerClient::encode(id) + "/exec",
                        nlohmann::json{{"Cmd", argv}, {"AttachStdout", true}, {"AttachStderr", true}});
   if (!created) return std::unexpected(created.error());
   std::string exec_id = created->value("Id", "");
@@ -77,8 +77,8 @@ Result<ExecResult> exec_in(const engine::DockerClient& docker, const std::string
   }
 }
 
-Result<std::string> volume_mountpoint(const engine::DockerClient& docker, const std::string& name) {
-  auto j = docker.get_json("/volumes/" + engine::DockerClient::encode(name));
+Result<std::string> volume_mountpoint(const DockerClient& docker, const std::string& name) {
+  auto j = docker.get_json("/volumes/" + DockerClient::encode(name));
   if (!j) {
     if (j.error().kind == ErrorKind::kNotFound)
       return fail(ErrorKind::kNotFound, fmt::format("volume {} does not exist", name));
@@ -89,7 +89,8 @@ Result<std::string> volume_mountpoint(const engine::DockerClient& docker, const 
   return mp;
 }
 
-Result<ProbeContainer> ProbeContainer::start(const engine::DockerClient& docker, const ContainerSpec& spec) {
+Result<ShortLivedContainer> ShortLivedContainer::start(const DockerClient& docker,
+                                                       const ContainerSpec& spec) {
   nlohmann::json host = {{"NetworkMode", spec.network},
                          {"ReadonlyRootfs", true},
                          {"CapDrop", {"ALL"}},
@@ -97,37 +98,37 @@ Result<ProbeContainer> ProbeContainer::start(const engine::DockerClient& docker,
                          {"Memory", 64 << 20},
                          {"PidsLimit", 64},
                          {"RestartPolicy", {{"Name", "no"}}}};
-  nlohmann::json body = {
-      {"Image", spec.image},
-      {"Cmd", spec.cmd},
-      {"User", spec.user},
-      {"Labels", spec.labels},
-      {"HostConfig", host},
-      {"NetworkingConfig", {{"EndpointsConfig", {{spec.network, nlohmann::json::object()}}}}}};
+  if (!spec.cap_add.empty()) host["CapAdd"] = spec.cap_add;
+  nlohmann::json body = {{"Image", spec.image},
+                         {"Cmd", spec.cmd},
+                         {"User", spec.user},
+                         {"Labels", spec.labels},
+                         {"HostConfig", host}};
+  if (!spec.entrypoint.empty()) body["Entrypoint"] = nlohmann::json::array({spec.entrypoint});
+  // A shared namespace has no endpoint of its own.
+  if (!spec.network.starts_with("container:"))
+    body["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, nlohmann::json::object()}}}};
   auto created = docker.post_json(
-      "/containers/create" +
-          (spec.name.empty() ? std::string() : "?name=" + engine::DockerClient::encode(spec.name)),
+      "/containers/create" + (spec.name.empty() ? std::string() : "?name=" + DockerClient::encode(spec.name)),
       body);
   if (!created)
-    return fail(created.error().kind,
-                fmt::format("probe container ({}): {}", spec.image, created.error().message));
-  ProbeContainer c(&docker, created->value("Id", ""), spec.network);
+    return fail(created.error().kind, fmt::format("container ({}): {}", spec.image, created.error().message));
+  ShortLivedContainer c(&docker, created->value("Id", ""), spec.network);
   if (auto s = docker.post_json("/containers/" + c.id_ + "/start"); !s)
-    return fail(s.error().kind,
-                fmt::format("probe container ({}): start: {}", spec.image, s.error().message));
+    return fail(s.error().kind, fmt::format("container ({}): start: {}", spec.image, s.error().message));
   return c;
 }
 
-ProbeContainer::ProbeContainer(ProbeContainer&& other) noexcept
+ShortLivedContainer::ShortLivedContainer(ShortLivedContainer&& other) noexcept
     : docker_(other.docker_), id_(std::move(other.id_)), network_(std::move(other.network_)) {
   other.id_.clear();
 }
 
-ProbeContainer::~ProbeContainer() {
+ShortLivedContainer::~ShortLivedContainer() {
   if (!id_.empty() && docker_) (void)docker_->del("/containers/" + id_ + "?force=1&v=1");
 }
 
-Result<std::string> ProbeContainer::ip() const {
+Result<std::string> ShortLivedContainer::ip() const {
   auto j = docker_->get_json("/containers/" + id_ + "/json");
   if (!j) return std::unexpected(j.error());
   const auto& nets = (*j)["NetworkSettings"]["Networks"];
@@ -137,11 +138,11 @@ Result<std::string> ProbeContainer::ip() const {
         std::string ip = n.value("IPAddress", "");
         if (!ip.empty()) return ip;
       }
-  return fail(ErrorKind::kNotFound, fmt::format("probe container {} has no address on network {}",
+  return fail(ErrorKind::kNotFound, fmt::format("container {} has no address on network {}",
                                                 id_.substr(0, 12), network_.substr(0, 24)));
 }
 
-Result<int> ProbeContainer::wait(std::chrono::milliseconds timeout) const {
+Result<int> ShortLivedContainer::wait(std::chrono::milliseconds timeout) const {
   auto deadline = Clock::now() + timeout;
   while (true) {
     auto j = docker_->get_json("/containers/" + id_ + "/json");
@@ -149,19 +150,20 @@ Result<int> ProbeContainer::wait(std::chrono::milliseconds timeout) const {
     const auto& st = (*j)["State"];
     if (!st.value("Running", false) && st.value("Status", "") != "created") return st.value("ExitCode", -1);
     if (Clock::now() > deadline)
-      return fail(ErrorKind::kIo, fmt::format("probe container {} still runs after {} ms", id_.substr(0, 12),
-                                              timeout.count()));
+      return fail(ErrorKind::kIo,
+                  fmt::format("container {} still runs after {} ms", id_.substr(0, 12), timeout.count()));
     std::this_thread::sleep_for(100ms);
   }
 }
 
-Result<Output> ProbeContainer::logs() const {
+Result<Output> ShortLivedContainer::logs() const {
   auto r = raw(*docker_, "GET", "/containers/" + id_ + "/logs?stdout=1&stderr=1", nullptr, 10s);
   if (!r) return std::unexpected(r.error());
   return demultiplex(*r);
 }
 
-Status ProbeContainer::wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const {
+Status ShortLivedContainer::wait_for_output(const std::string& text,
+                                            std::chrono::milliseconds timeout) const {
   auto deadline = Clock::now() + timeout;
   while (true) {
     auto l = logs();
@@ -169,10 +171,10 @@ Status ProbeContainer::wait_for_output(const std::string& text, std::chrono::mil
     if (l->out.find(text) != std::string::npos) return {};
     if (Clock::now() > deadline)
       return fail(ErrorKind::kIo,
-                  fmt::format("probe container {} did not print '{}' within {} ms{}", id_.substr(0, 12), text,
+                  fmt::format("container {} did not print '{}' within {} ms{}", id_.substr(0, 12), text,
                               timeout.count(), l->err.empty() ? "" : ": " + l->err.substr(0, 200)));
     std::this_thread::sleep_for(50ms);
   }
 }
 
-}  // namespace lucid::accept
+}  // namespace lucid::engine
