@@ -128,5 +128,17 @@ TEST(UdpBan, RulesetDropsUdpBothWaysButKeepsLoopback) {
   EXPECT_EQ(drops, 2u) << "both chains drop UDP: " << r;
 }
 
+TEST(UdpBan, OnlyLeftOverHelpersAreStale) {
+  const std::time_t now = 1'800'000'000;
+  auto entry = [](const char* state, std::time_t created) {
+    return nlohmann::json{{"State", state}, {"Created", created}};
+  };
+  EXPECT_TRUE(stale_udp_ban_helper(entry("exited", now - 1), now));
+  EXPECT_TRUE(stale_udp_ban_helper(entry("dead", now - 1), now));
+  EXPECT_TRUE(stale_udp_ban_helper(entry("created", now - 61), now)) << "never started by a killed betad";
+  EXPECT_FALSE(stale_udp_ban_helper(entry("created", now - 5), now)) << "another betad is about to start it";
+  EXPECT_FALSE(stale_udp_ban_helper(entry("running", now - 600), now)) << "at work";
+}
+
 }  // namespace
 }  // namespace lucid::beta

@@ -88,6 +88,14 @@ class BetaDeployedEnvironment : public ::testing::Environment {
   }
   void TearDown() override {
     if (Images::prefix.empty()) return;
+    // A beta stopped in the middle of a ban may leave its helper (labelled, not in the project).
+    for (const auto& image : {Images::beta, Images::busybox}) {
+      if (image.empty()) continue;
+      auto left = lt::docker({"ps", "-aq", "--filter", "ancestor=" + image});
+      std::string id;
+      for (std::istringstream in(left.out); std::getline(in, id);)
+        if (!id.empty()) lt::docker({"rm", "-f", id});
+    }
     auto list = lt::docker({"images", "-q", "--filter", "reference=" + Images::prefix + "/*"});
     std::vector<std::string> rmi{"rmi", "-f"};
     std::string id;

@@ -1,6 +1,8 @@
 #include "lucid/beta/udp_ban.h"
 
 #include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <fstream>
 #include <regex>
 
@@ -109,13 +111,20 @@ Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& s
               fmt::format("UDP ban method {} cannot be applied", to_string(settings.method)));
 }
 
+bool stale_udp_ban_helper(const nlohmann::json& entry, std::time_t now) {
+  const std::string state = entry.value("State", "");
+  if (state == "exited" || state == "dead") return true;
+  return state == "created" && now - entry.value("Created", std::int64_t{0}) > 60;
+}
+
 void remove_stale_udp_ban_helpers(const engine::DockerClient& docker) {
-  // Only exited ones: a helper another betad on this engine runs now is left alone.
-  nlohmann::json filters = {{"label", {kUdpBanHelperLabel}}, {"status", {"exited", "dead"}}};
+  nlohmann::json filters = {{"label", {kUdpBanHelperLabel}}, {"status", {"exited", "dead", "created"}}};
   auto list = docker.get_json("/containers/json?all=1&filters=" + engine::DockerClient::filters(filters));
   if (!list) return;
+  const auto now = std::time(nullptr);
   for (const auto& c : *list)
-    if (auto id = c.value("Id", ""); !id.empty()) (void)docker.del("/containers/" + id + "?force=1");
+    if (const std::string id = c.value("Id", ""); !id.empty() && stale_udp_ban_helper(c, now))
+      (void)docker.del("/containers/" + id + "?force=1");
 }
 
 std::optional<std::string> own_container_id() {

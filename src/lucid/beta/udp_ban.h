@@ -11,8 +11,11 @@
 
 #include <sys/types.h>
 
+#include <ctime>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "lucid/base/result.h"
 #include "lucid/engine/docker_client.h"
@@ -43,8 +46,13 @@ std::string udp_ban_ruleset();
 Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& settings,
                      const std::string& container_id, pid_t pid);
 
-// Removes helper containers an interrupted betad left behind (exited, labelled kHelperLabel).
+// Removes helper containers an interrupted betad left behind (labelled kUdpBanHelperLabel and
+// stale_udp_ban_helper).
 void remove_stale_udp_ban_helpers(const engine::DockerClient& docker);
+// Whether a helper (an entry of GET /containers/json) is left over rather than at work for another
+// betad on this engine: exited or dead, or created and never started for more than a minute (a
+// betad killed between create and start leaves one that never runs).
+bool stale_udp_ban_helper(const nlohmann::json& entry, std::time_t now);
 
 // The label every helper carries: its value is the id of the container it bans.
 inline constexpr const char* kUdpBanHelperLabel = "lucid.beta.udp-ban";
