@@ -14,7 +14,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -23,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lucid/base/files.h"
 #include "lucid/engine/labels.h"
 #include "lucid/version.h"
 #include "reconcile/signed_config_repo.h"
@@ -35,13 +35,6 @@ namespace lt = lucid::testing;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string lucidctl() {
   return (lt::bin_dir() / "lucidctl").string();
@@ -226,18 +219,19 @@ volumes:
 
   std::string push(const std::string& compose_text, const std::string& message) {
     const auto* docker_group = ::getgrnam("docker");
-    return repo_->push({{"infrastructure/compose/docker-compose.yml", compose_text},
-                        {"clusters/clusters.yaml",
-                         fmt::format("version: 1\nwaves:\n  - name: canary\n    ref: refs/heads/main\n"
-                                     "clusters:\n  - id: {}\n    wave: canary\n    profiles: [node]\n",
-                                     cluster_)},
-                        // Later commits are judged by the last-good commit's privileged policy: deploy/'s.
-                        {"policies/privileged.yaml",
-                         read_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/privileged.yaml")},
-                        {"clusters/" + cluster_ + "/.env",
-                         fmt::format("CLUSTER_ID={}\nPROFILES=node\nBETA_PLANES=ops\nDOCKER_GID={}\n",
-                                     cluster_, docker_group ? docker_group->gr_gid : 999)}},
-                       message);
+    return repo_->push(
+        {{"infrastructure/compose/docker-compose.yml", compose_text},
+         {"clusters/clusters.yaml",
+          fmt::format("version: 1\nwaves:\n  - name: canary\n    ref: refs/heads/main\n"
+                      "clusters:\n  - id: {}\n    wave: canary\n    profiles: [node]\n",
+                      cluster_)},
+         // Later commits are judged by the last-good commit's privileged policy: deploy/'s.
+         {"policies/privileged.yaml",
+          lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/privileged.yaml").value()},
+         {"clusters/" + cluster_ + "/.env",
+          fmt::format("CLUSTER_ID={}\nPROFILES=node\nBETA_PLANES=ops\nDOCKER_GID={}\n", cluster_,
+                      docker_group ? docker_group->gr_gid : 999)}},
+        message);
   }
 
   // One `lucidctl reconcile --once --json` pass, waiting at most `health_timeout` for health; its
