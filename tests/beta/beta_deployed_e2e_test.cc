@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lucid/base/files.h"
+#include "lucid/beta/udp_ban.h"
 #include "lucid/engine/labels.h"
 #include "lucid/version.h"
 #include "reconcile/signed_config_repo.h"
@@ -82,19 +83,24 @@ class BetaDeployedEnvironment : public ::testing::Environment {
   void TearDown() override {
     if (Images::prefix.empty()) return;
     // A beta stopped in the middle of a ban may leave its helper (labelled, not in the project).
+    // Only helpers: `ancestor` matches by image id, which other suites' busybox images share.
     for (const auto& image : {Images::beta, Images::busybox}) {
       if (image.empty()) continue;
-      auto left = lt::docker({"ps", "-aq", "--filter", "ancestor=" + image});
+      auto left = lt::docker({"ps", "-aq", "--filter", "ancestor=" + image, "--filter",
+                              std::string("label=") + lucid::beta::kUdpBanHelperLabel});
       std::string id;
       for (std::istringstream in(left.out); std::getline(in, id);)
         if (!id.empty()) lt::docker({"rm", "-f", id});
     }
-    auto list = lt::docker({"images", "-q", "--filter", "reference=" + Images::prefix + "/*"});
-    std::vector<std::string> rmi{"rmi", "-f"};
-    std::string id;
-    for (std::istringstream in(list.out); std::getline(in, id);)
-      if (!id.empty()) rmi.push_back(id);
-    if (rmi.size() > 2) lt::docker(rmi);
+    // By name, not id: the busybox image has the same content (so the same id) as other suites'
+    // busybox images, and removing by id fails while one of their containers runs.
+    auto list = lt::docker(
+        {"images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + Images::prefix + "/*"});
+    std::vector<std::string> rmi{"rmi"};
+    std::string name;
+    for (std::istringstream in(list.out); std::getline(in, name);)
+      if (!name.empty()) rmi.push_back(name);
+    if (rmi.size() > 1) lt::docker(rmi);
   }
 };
 
