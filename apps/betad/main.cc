@@ -39,12 +39,16 @@ int main(int argc, char** argv) {
   app.add_option("--planes", planes, "comma-separated planes (env BETA_PLANES)");
   app.add_option("--key-dir", key_dir, "directory of <cluster>/<plane>.onion-key files (mode 0600)");
   app.add_option("--state-dir", state_dir, "tor's private state: torrc, DataDirectory, cookie");
-  app.add_option("--socks", config.tor.socks_listen, "tor SocksPort (ip:port or ip:auto)");
+  app.add_option("--socks", config.tor.socks_listen,
+                 "tor's own SocksPort, on beta's loopback (ip:port or ip:auto); callers use the front");
   app.add_flag("--disable-network", config.tor.disable_network,
                "tor DisableNetwork 1 (tests; onions still publish)");
   app.add_option("--tor", config.tor.tor_binary, "tor binary");
   app.add_option("--docker-socket", config.docker_socket, "Docker engine socket");
-  app.add_option("--acl", acl, "plane ACL policy (policies/acl.yaml); default: same-plane, wallet deny");
+  app.add_option("--acl", acl,
+                 "plane ACL policy file (policies/acl.yaml); default: the text of env BETA_ACL_POLICY (the "
+                 "cluster render gives the deployed beta the config repo's file there), else same-plane with "
+                 "wallet deny");
   app.add_option("--scope-label", config.scope_label,
                  "only containers/networks carrying this key=value label");
   app.add_option("--admin", config.admin_listen, "loopback admin listener for betactl and /metrics");
@@ -54,6 +58,9 @@ int main(int argc, char** argv) {
                  "plane on whose networks the metrics-only listener runs (beta's address there)");
   app.add_option("--metrics-port", config.metrics_port,
                  "port of the metrics-only listener (GET /metrics, nothing else; 0: none)");
+  app.add_option("--socks-port", config.socks_port,
+                 "port of the SOCKS5 front on beta's address on each plane network (TOR_SOCKS=beta:PORT): "
+                 "onion names of the caller's own plane only, as policies/acl.yaml allows (0: none)");
   app.add_option("--udp-ban", udp_ban_method,
                  "how the UDP ban enters a container's network namespace: container (a helper container "
                  "of --udp-ban-image sharing it, holding only NET_ADMIN), nsenter (betad as root on a "
@@ -83,7 +90,10 @@ int main(int argc, char** argv) {
   }
   config.key_dir = key_dir;
   config.tor.state_dir = state_dir;
-  if (!acl.empty()) config.acl_file = acl;
+  if (!acl.empty())
+    config.acl_file = acl;
+  else if (const char* text = std::getenv("BETA_ACL_POLICY"); text && *text)
+    config.acl_text = text;
   config.udp_ban.method = no_udp_ban ? lucid::beta::UdpBanMethod::kOff
                                      : lucid::beta::parse_udp_ban_method(udp_ban_method).value();
 

@@ -1,10 +1,15 @@
 // ACL policy evaluation (the reference deploy/policies/acl.yaml and malformed policies),
-// com.lucid.* label parsing, including the virtual-port rule, and the UDP ban's settings.
+// com.lucid.* label parsing, including the virtual-port rule, and the namespace rules (the UDP ban
+// and the ACL's inbound admission), checked by the real nft in a namespace of their own.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include "lucid/base/subprocess.h"
 
 #include "lucid/beta/acl.h"
 #include "lucid/beta/labels.h"
-#include "lucid/beta/udp_ban.h"
+#include "lucid/beta/namespace_rules.h"
 
 namespace lucid::beta {
 namespace {
@@ -27,6 +32,10 @@ TEST(Acl, ReferencePolicy) {
   auto d = p->check("observer", "wallet", "walletd", "wallet");
   EXPECT_NE(d.reason.find("deny-by-default"), std::string::npos) << d.reason;
   EXPECT_FALSE(p->check("a", "nowhere", "b", "nowhere").allowed) << "unknown plane";
+  EXPECT_TRUE(p->open_within("ops"));
+  EXPECT_TRUE(p->open_within("chain"));
+  EXPECT_FALSE(p->open_within("wallet")) << "deny-by-default: connections admitted per pair";
+  EXPECT_FALSE(p->open_within("nowhere")) << "a plane the policy does not name admits per pair (none)";
 }
 
 TEST(Acl, MalformedPolicies) {
@@ -115,8 +124,8 @@ TEST(UdpBan, MethodsRoundTripAndUnknownOnesAreRefused) {
       << bad.error().message;
 }
 
-TEST(UdpBan, RulesetDropsUdpBothWaysButKeepsLoopback) {
-  const std::string r = udp_ban_ruleset();
+TEST(NamespaceRules, DropUdpBothWaysButKeepLoopback) {
+  const std::string r = namespace_ruleset({});
   // Replaces the table atomically: create (no-op if present), delete, define.
   EXPECT_EQ(r.find("table inet lucid_beta {}\ndelete table inet lucid_beta\n"), 0u) << r;
   for (const char* line : {"hook output", "hook input", "oifname \"lo\" accept", "iifname \"lo\" accept"})
@@ -126,6 +135,41 @@ TEST(UdpBan, RulesetDropsUdpBothWaysButKeepsLoopback) {
        at = r.find("meta l4proto udp counter drop", at + 1))
     ++drops;
   EXPECT_EQ(drops, 2u) << "both chains drop UDP: " << r;
+  EXPECT_EQ(r.find("saddr"), std::string::npos) << "an open plane admits anyone: " << r;
+  EXPECT_EQ(r.find("reject"), std::string::npos) << r;
+}
+
+TEST(NamespaceRules, ADenyPlaneAdmitsOnlyTheListedAddressesAndRepliesToItsOwnConnections) {
+  const std::string r = namespace_ruleset({std::vector<std::string>{"172.20.0.2", "172.20.0.7"}});
+  const auto at = [&](const char* text) { return r.find(text); };
+  ASSERT_NE(at("ip saddr { 172.20.0.2, 172.20.0.7 } accept"), std::string::npos) << r;
+  // Order matters: loopback, the UDP drop, replies, the admitted, then the refusal.
+  EXPECT_LT(at("iifname \"lo\" accept"), at("ct state established,related accept"));
+  EXPECT_LT(at("ct state established,related accept"), at("ip saddr"));
+  EXPECT_LT(at("ip saddr"), at("reject with tcp reset"));
+  EXPECT_LT(at("reject with tcp reset"), at("counter drop\n  }\n}"));
+  // Nothing but IPv4 addresses reaches the script; with none left, only replies and loopback pass.
+  const std::string hostile =
+      namespace_ruleset({std::vector<std::string>{"1.2.3.4 } accept; flush", "::1", ""}});
+  EXPECT_EQ(hostile.find("saddr"), std::string::npos) << hostile;
+  EXPECT_NE(hostile.find("reject with tcp reset"), std::string::npos) << hostile;
+}
+
+// The real nft accepts both forms (in a network namespace of the test's own: nothing on the host
+// is touched).
+TEST(NamespaceRules, TheRealNftAcceptsEveryForm) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace (unshare -n); CI runs as root";
+  if (::access("/usr/sbin/nft", X_OK) != 0)
+    GTEST_SKIP() << "no /usr/sbin/nft (scripts/bootstrap installs nftables)";
+  for (const auto& admission : {InboundAdmission{}, InboundAdmission{std::vector<std::string>{}},
+                                InboundAdmission{std::vector<std::string>{"10.0.0.1", "10.0.0.2"}}}) {
+    ProcessOptions o;
+    o.argv = {"unshare", "-n", "/usr/sbin/nft", "-f", "-"};
+    o.stdin_bytes = namespace_ruleset(admission);
+    auto r = run_process(o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_code, 0) << r->err << "\n" << *o.stdin_bytes;
+  }
 }
 
 TEST(UdpBan, OnlyLeftOverHelpersAreStale) {

@@ -1,5 +1,5 @@
-// beta as deployed (issue 13 items 1 and 7): its image, built by `lucidctl build --stage 0`, started
-// by the reconciler (`lucidctl reconcile --once`) from a signed config repo with deploy/'s privileged
+// beta as deployed (issue 13 items 1, 2 on a site, and 7): its image, built by `lucidctl build --stage 0`,
+// started by the reconciler (`lucidctl reconcile --once`) from a signed config repo with deploy/'s privileged
 // policy, beside the demo's node-worker (its image from `lucidctl build --stage 3`) and a labelled
 // busybox service, on the real engine with real tor (DisableNetwork 1).
 // What an operator relies on is measured from outside, as `lucidctl accept` measures it on a site:
@@ -17,13 +17,16 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "lucid/base/files.h"
-#include "lucid/beta/udp_ban.h"
+#include "lucid/beta/acl.h"
+#include "lucid/beta/namespace_rules.h"
 #include "lucid/engine/labels.h"
 #include "lucid/version.h"
 #include "reconcile/signed_config_repo.h"
@@ -77,8 +80,12 @@ class BetaDeployedEnvironment : public ::testing::Environment {
         return;
       }
     }
+    // busybox with beta's test probe (/bin/probe: a SOCKS5 client among others).
     Images::busybox = Images::prefix + "/busybox:1";
-    if (std::string why = lt::build_busybox_image(Images::busybox); !why.empty()) Images::skip = why;
+    if (std::string why =
+            lt::build_busybox_image(Images::busybox, {{lt::bin_dir() / "beta_probe", "/bin/probe"}});
+        !why.empty())
+      Images::skip = why;
   }
   void TearDown() override {
     if (Images::prefix.empty()) return;
@@ -106,6 +113,10 @@ class BetaDeployedEnvironment : public ::testing::Environment {
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new BetaDeployedEnvironment);
 
+// The wallet plane's services of SPEC-4 (and observer, which has no access there), as the
+// wallet-plane variant of the compose file runs them.
+constexpr const char* kWalletServices[] = {"walletd", "tron-node", "node-economy", "observer"};
+
 class BetaDeployed : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -121,8 +132,27 @@ class BetaDeployed : public ::testing::Test {
   // The compose file: beta and node-worker as the demo runs them (examples/demo: no NET_ADMIN,
   // tmpfs owned by the service's user, beta scoped to the project, one plane) with shorter health
   // periods, and `echo`, a busybox service labelled for the ops plane that writes to its tmpfs /tmp
-  // (so its health shows whether /tmp is writable after a restart).
-  std::string compose(const std::string& extra_beta_args = {}) const {
+  // (so its health shows whether /tmp is writable after a restart) and answers HTTP on 8080. With `wallet`,
+  // beta also runs the wallet plane, where busybox services labelled as kWalletServices each answer HTTP on
+  // 8080 with their name.
+  std::string compose(const std::string& extra_beta_args = {}, bool wallet = false) const {
+    std::string wallet_services;
+    for (const char* service : kWalletServices)
+      wallet_services += fmt::format(R"(  {service}:
+    image: {busybox}
+    profiles: [node]
+    command: ["sh", "-c", "echo {service} > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"]
+    stop_grace_period: 1s
+{hardened}    tmpfs:
+      - "/tmp:rw,noexec,nosuid,nodev,size=1m,uid=10001,gid=10001"
+    labels:
+      com.lucid.plane: wallet
+      com.lucid.service: {service}
+      com.lucid.expose: "8080"
+    networks: [wallet]
+)",
+                                     fmt::arg("service", service), fmt::arg("busybox", Images::busybox),
+                                     fmt::arg("hardened", lt::kHardenedService));
     return fmt::format(R"(networks:
   ops:
     internal: true
@@ -153,11 +183,11 @@ services:
       com.lucid.plane: ops
       com.lucid.service: beta
       com.lucid.expose: "9105"
-    networks: [ops]
+    networks: [{beta_networks}]
     expose: ["9050", "7000", "9105"]
     environment:
       BETA_CLUSTER_ID: "${{CLUSTER_ID}}"
-      BETA_PLANES: ops
+      BETA_PLANES: {beta_planes}
     volumes:
       - beta-state:/var/lib/beta
       - type: bind
@@ -200,7 +230,7 @@ services:
   echo:
     image: {busybox}
     profiles: [node]
-    command: ["sh", "-c", "echo up > /tmp/alive && exec sleep 3600"]
+    command: ["sh", "-c", "echo up > /tmp/alive && echo echo > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"]
     stop_grace_period: 1s
 {hardened}    tmpfs:
       - "/tmp:rw,noexec,nosuid,nodev,size=1m,uid=10001,gid=10001"
@@ -214,30 +244,37 @@ services:
       interval: 1s
       timeout: 2s
       retries: 3
-volumes:
+{wallet_services}volumes:
   beta-state: {{}}
   node-worker-spool: {{}}
 )",
                        fmt::arg("beta", Images::beta), fmt::arg("node_worker", Images::node_worker),
                        fmt::arg("busybox", Images::busybox), fmt::arg("project", project_),
-                       fmt::arg("extra", extra_beta_args), fmt::arg("hardened", lt::kHardenedService));
+                       fmt::arg("extra", extra_beta_args), fmt::arg("hardened", lt::kHardenedService),
+                       fmt::arg("beta_networks", wallet ? "ops, wallet" : "ops"),
+                       fmt::arg("beta_planes", wallet ? "ops,wallet" : "ops"),
+                       fmt::arg("wallet_services", wallet ? wallet_services : ""));
   }
 
-  std::string push(const std::string& compose_text, const std::string& message) {
+  // A commit of the config repo: the compose file, the cluster, deploy/'s privileged policy and,
+  // when given, policies/acl.yaml.
+  std::string push(const std::string& compose_text, const std::string& message,
+                   const std::optional<std::string>& acl = std::nullopt) {
     const auto* docker_group = ::getgrnam("docker");
-    return repo_->push(
-        {{"infrastructure/compose/docker-compose.yml", compose_text},
-         {"clusters/clusters.yaml",
-          fmt::format("version: 1\nwaves:\n  - name: canary\n    ref: refs/heads/main\n"
-                      "clusters:\n  - id: {}\n    wave: canary\n    profiles: [node]\n",
-                      cluster_)},
-         // Later commits are judged by the last-good commit's privileged policy: deploy/'s.
-         {"policies/privileged.yaml",
-          lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/privileged.yaml").value()},
-         {"clusters/" + cluster_ + "/.env",
-          fmt::format("CLUSTER_ID={}\nPROFILES=node\nBETA_PLANES=ops\nDOCKER_GID={}\n", cluster_,
-                      docker_group ? docker_group->gr_gid : 999)}},
-        message);
+    std::vector<std::pair<std::string, std::string>> files{
+        {"infrastructure/compose/docker-compose.yml", compose_text},
+        {"clusters/clusters.yaml",
+         fmt::format("version: 1\nwaves:\n  - name: canary\n    ref: refs/heads/main\n"
+                     "clusters:\n  - id: {}\n    wave: canary\n    profiles: [node]\n",
+                     cluster_)},
+        // Later commits are judged by the last-good commit's privileged policy: deploy/'s.
+        {"policies/privileged.yaml",
+         lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/privileged.yaml").value()},
+        {"clusters/" + cluster_ + "/.env",
+         fmt::format("CLUSTER_ID={}\nPROFILES=node\nBETA_PLANES=ops\nDOCKER_GID={}\n", cluster_,
+                     docker_group ? docker_group->gr_gid : 999)}};
+    if (acl) files.emplace_back("policies/acl.yaml", *acl);
+    return repo_->push(files, message);
   }
 
   // One `lucidctl reconcile --once --json` pass, waiting at most `health_timeout` for health; its
@@ -392,6 +429,171 @@ TEST_F(BetaDeployed, BansUdpInItsImageSurvivesRestartsAndWithdrawsWhatItCannotBa
   // Rolled back: the good beta bans again.
   EXPECT_TRUE(lt::wait_until([&] { return healthy("beta") && healthy("echo"); }, 60s, 500ms));
   EXPECT_TRUE(lt::wait_until([&] { return betactl({"resolve", "echo@ops"}).exit_code == 0; }, 20s));
+}
+
+// Issue 13 items 2 (on a site) and 3, "What must be shown" 2: the config repo's policies/acl.yaml
+// (deploy/'s own) reaches the deployed beta (the cluster render gives it BETA_ACL_POLICY, so a change
+// of the policy is a change of beta's config hash), and it acts on connections, measured from inside
+// the containers: on the deny-by-default wallet plane exactly the policy's pairs connect (walletd <->
+// tron-node, node-economy -> tron-node), every other pair is refused, and so is every cross-plane
+// pair; the SOCKS front (TOR_SOCKS=beta:9050) relays the same pairs and nothing else; a commit that
+// drops walletd's pair is enforced once the reconciler has rolled it out.
+TEST_F(BetaDeployed, RepoAclReachesBetaAndConnectionsFollowIt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto phase = [&](const char* what) {
+    std::printf("[%5.1f s] %s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), what);
+  };
+  // deploy/'s policy without its cross-cluster `links:` (lint requires their ends to be services of
+  // the compose file, and this site runs only the wallet plane's).
+  std::string policy_text =
+      lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/acl.yaml").value();
+  const auto links_at = policy_text.find("\n# SPEC-4 \"Interdependencies");
+  ASSERT_NE(links_at, std::string::npos) << "deploy/'s acl.yaml changed shape";
+  policy_text.resize(links_at + 1);
+  const auto policy = lucid::beta::AclPolicy::parse(policy_text).value();
+  ASSERT_EQ(push(compose({}, true), "beta on ops and wallet, wallet services", policy_text).size(), 40u);
+  auto pass = reconcile();
+  ASSERT_EQ(pass.value("outcome", ""), "promoted") << pass.dump();
+  phase("reconciled");
+
+  // The policy in beta's environment is the repo's file, byte for byte.
+  auto env = json::parse(lt::docker({"inspect", "-f", "{{json .Config.Env}}", container("beta")}).out,
+                         nullptr, false);
+  ASSERT_TRUE(env.is_array());
+  std::optional<std::string> given;
+  for (const auto& e : env)
+    if (auto v = e.get<std::string>(); v.starts_with("BETA_ACL_POLICY=")) given = v.substr(16);
+  ASSERT_TRUE(given) << env.dump();
+  EXPECT_EQ(*given, policy_text);
+  EXPECT_EQ(betactl({"acl", "check", "node-economy@wallet", "tron-node@wallet"}).exit_code, 0)
+      << "the repo's pair, which beta's built-in default does not have";
+
+  auto address = [&](const std::string& service, const std::string& plane) {
+    std::string ip =
+        lt::docker({"inspect", "-f",
+                    "{{(index .NetworkSettings.Networks \"" + project_ + "_" + plane + "\").IPAddress}}",
+                    container(service)})
+            .out;
+    return ip.substr(0, ip.find('\n'));
+  };
+  // An HTTP GET of `to`'s page from inside `from`: its body, or empty when refused. busybox wget
+  // gives up at once on a reset; `timeout` bounds a dropped packet (cross-plane: no route).
+  auto fetch = [&](const std::string& from, const std::string& to, const std::string& plane) {
+    auto r = lt::docker({"exec", container(from), "/bin/busybox", "timeout", "3", "/bin/busybox", "wget",
+                         "-q", "-O-", fmt::format("http://{}:8080/", address(to, plane))});
+    return r.exit_code == 0 ? r.out : std::string();
+  };
+  // Each service is a target (it resolves) only once its rules are in place: before, nothing would
+  // refuse anyone yet.
+  for (const char* service : kWalletServices)
+    ASSERT_TRUE(lt::wait_until(
+        [&] {
+          return betactl({"resolve", std::string(service) + "@wallet"}).exit_code == 0;
+        },
+        30s))
+        << service << lt::docker({"logs", container("beta")}).err;
+  // Every ordered pair of the wallet plane; an allowed pair may wait for its callee's admission.
+  std::vector<std::string> matrix, wrong;
+  for (const std::string from : kWalletServices)
+    for (const std::string to : kWalletServices) {
+      if (from == to) continue;
+      const bool allowed = policy.check(from, "wallet", to, "wallet").allowed;
+      bool connected = false;
+      if (allowed)
+        connected = lt::wait_until([&] { return fetch(from, to, "wallet") == to + "\n"; }, 30s, 250ms);
+      else
+        connected = !fetch(from, to, "wallet").empty();
+      matrix.push_back(fmt::format("{} -> {}: {} ({})", from, to, connected ? "connected" : "refused",
+                                   allowed ? "allowed" : "denied"));
+      if (connected != allowed) wrong.push_back(matrix.back());
+    }
+  // Cross plane, both ways: echo on ops and each wallet service.
+  for (const std::string wallet : {"walletd", "tron-node"}) {
+    for (auto [from, to, plane] :
+         {std::tuple<std::string, std::string, std::string>{"echo", wallet, "wallet"},
+          {wallet, "echo", "ops"}}) {
+      const bool connected = !fetch(from, to, plane).empty();
+      matrix.push_back(fmt::format("{}@{} -> {}@{}: {} (cross plane)", from,
+                                   from == "echo" ? "ops" : "wallet", to, plane,
+                                   connected ? "connected" : "refused"));
+      if (connected) wrong.push_back(matrix.back());
+    }
+  }
+  std::printf("connections, measured from inside the containers:\n  %s\n",
+              fmt::format("{}", fmt::join(matrix, "\n  ")).c_str());
+  EXPECT_TRUE(wrong.empty()) << fmt::format("{}", fmt::join(wrong, "; "));
+  phase("connection matrix");
+
+  // TOR_SOCKS=beta:9050 (issue 13 item 3): the SOCKS front on beta's address on each plane network
+  // relays an onion name of the caller's own plane as the ACL allows, and nothing else.
+  auto onions = json::parse(betactl({"onions"}).out, nullptr, false);
+  ASSERT_FALSE(onions.is_discarded());
+  std::string wallet_onion, tron_port;
+  for (const auto& onion : onions["onions"])
+    if (onion["plane"] == "wallet") {
+      wallet_onion = onion.value("address", "");
+      for (const auto& port : onion["ports"])
+        if (port["service"] == "tron-node") tron_port = std::to_string(port.value("virtual_port", 0));
+    }
+  ASSERT_FALSE(wallet_onion.empty() || tron_port.empty()) << onions.dump();
+  auto socks_get = [&](const std::string& from, const std::string& plane, const std::string& host,
+                       const std::string& port) {
+    return lt::docker({"exec", container(from), "/bin/busybox", "timeout", "10", "/bin/probe", "socks-get",
+                       address("beta", plane), "9050", host, port, "/"});
+  };
+  auto relayed = socks_get("walletd", "wallet", wallet_onion, tron_port);
+  EXPECT_EQ(relayed.exit_code, 0) << relayed.out << relayed.err;
+  EXPECT_NE(relayed.out.find("\r\n\r\ntron-node\n"), std::string::npos)
+      << "walletd -> tron-node over TOR_SOCKS: " << relayed.out;
+  EXPECT_NE(socks_get("node-economy", "wallet", wallet_onion, tron_port).out.find("tron-node\n"),
+            std::string::npos);
+  EXPECT_EQ(socks_get("observer", "wallet", wallet_onion, tron_port).out, "socks reply 2\n") << "ACL: denied";
+  EXPECT_EQ(socks_get("echo", "ops", wallet_onion, tron_port).out, "socks reply 2\n")
+      << "ops may not reach the wallet plane's onion";
+  EXPECT_EQ(socks_get("walletd", "wallet", "example.com", "80").out, "socks reply 2\n") << "no clearnet";
+  EXPECT_EQ(socks_get("walletd", "wallet", address("tron-node", "wallet"), "8080").out, "socks reply 2\n")
+      << "no address literal";
+  phase("SOCKS front");
+
+  // What `lucidctl accept` measures on the site agrees: the probe (a wallet service no pair names)
+  // connects to nothing the policy denies.
+  auto report = accept();
+  EXPECT_TRUE(check_status(report, "cluster.wallet-isolation").starts_with("pass"))
+      << check_status(report, "cluster.wallet-isolation");
+  phase("accepted");
+
+  // A restarted caller (a new namespace, possibly a new address) is admitted again.
+  ASSERT_EQ(lt::docker({"restart", "-t", "1", container("walletd")}).exit_code, 0);
+  EXPECT_TRUE(
+      lt::wait_until([&] { return fetch("walletd", "tron-node", "wallet") == "tron-node\n"; }, 30s, 250ms))
+      << "walletd after its restart";
+  phase("walletd restarted, admitted again");
+  auto metrics = lt::docker({"exec", container("echo"), "/bin/busybox", "wget", "-q", "-O-",
+                             fmt::format("http://{}:9105/metrics", address("beta", "ops"))});
+  EXPECT_NE(metrics.out.find("beta_acl_stale_admissions 0"), std::string::npos) << metrics.out << metrics.err;
+  EXPECT_NE(metrics.out.find("beta_socks_connections_total{plane=\"wallet\",result=\"relayed\"} 2"),
+            std::string::npos)
+      << metrics.out;
+
+  // The policy changes in Git: beta is re-created with it (its config hash changed) and walletd's
+  // pair is refused from then on, at the connection and at the SOCKS front.
+  std::string without = policy_text;
+  const auto pair_at = without.find("      - from: walletd\n        to: tron-node\n");
+  const auto next_at = without.find("      - from: node-economy", pair_at);
+  ASSERT_TRUE(pair_at != std::string::npos && next_at != std::string::npos)
+      << "deploy/'s acl.yaml changed shape";
+  without.erase(pair_at, next_at - pair_at);
+  push(compose({}, true), "wallet: drop walletd <-> tron-node", without);
+  pass = reconcile();
+  ASSERT_EQ(pass.value("outcome", ""), "promoted") << pass.dump();
+  EXPECT_TRUE(lt::wait_until([&] { return fetch("walletd", "tron-node", "wallet").empty(); }, 30s, 250ms))
+      << "walletd still reaches tron-node after the pair was dropped";
+  EXPECT_EQ(betactl({"acl", "check", "walletd@wallet", "tron-node@wallet"}).exit_code, 1);
+  EXPECT_EQ(fetch("node-economy", "tron-node", "wallet"), "tron-node\n") << "the other pair stays";
+  EXPECT_EQ(socks_get("walletd", "wallet", wallet_onion, tron_port).out, "socks reply 2\n")
+      << "the SOCKS front follows the new policy too";
+  phase("pair dropped in Git, refused");
 }
 
 }  // namespace

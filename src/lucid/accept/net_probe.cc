@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
+#include "lucid/base/tcp.h"
 
 namespace lucid::accept {
 
@@ -24,44 +24,18 @@ namespace {
 
 constexpr std::string_view kPrefix = "lucid-accept ";
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using tcp::Fd;
 
 Result<sockaddr_in> to_sockaddr(const std::string& text) {
-  auto ep = parse_endpoint(text);
-  if (!ep) return std::unexpected(ep.error());
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(ep->second);
-  ::inet_pton(AF_INET, ep->first.c_str(), &a.sin_addr);
-  return a;
+  if (auto ep = parse_endpoint(text); !ep) return std::unexpected(ep.error());
+  return tcp::parse_ipv4_endpoint(text);
 }
 
 }  // namespace
 
 Result<std::pair<std::string, std::uint16_t>> parse_endpoint(const std::string& text) {
-  auto colon = text.rfind(':');
-  in_addr addr{};
-  unsigned port = 0;
-  if (colon != std::string::npos) {
-    std::string host = text.substr(0, colon);
-    auto p = std::string_view(text).substr(colon + 1);
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-    if (ec == std::errc() && end == p.data() + p.size() && port > 0 && port < 65536 &&
-        ::inet_pton(AF_INET, host.c_str(), &addr) == 1)
-      return std::pair{host, static_cast<std::uint16_t>(port)};
-  }
+  auto a = tcp::parse_ipv4_endpoint(text);
+  if (a && a->sin_port != 0) return std::pair{tcp::ipv4_text(*a), ntohs(a->sin_port)};
   return fail(ErrorKind::kInvalidArgument, fmt::format("'{}': expected IPv4:PORT", text));
 }
 
@@ -144,19 +118,8 @@ nlohmann::json tcp_connect(const std::vector<std::string>& targets, std::chrono:
       results.push_back(r);
       continue;
     }
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*dest), sizeof *dest);
-    int err = rc == 0 ? 0 : errno;
-    if (rc != 0 && err == EINPROGRESS) {
-      pollfd p{fd.get(), POLLOUT, 0};
-      int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-      if (n == 0) {
-        err = ETIMEDOUT;
-      } else {
-        socklen_t len = sizeof err;
-        ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-      }
-    }
+    auto fd = tcp::connect(*dest, timeout);
+    const int err = fd ? 0 : fd.error();
     r["connected"] = err == 0;
     if (err != 0) r["error"] = errno_text(err);
     results.push_back(r);

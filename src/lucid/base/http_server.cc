@@ -14,37 +14,16 @@
 
 #include "lucid/base/files.h"
 #include "lucid/base/number.h"
+#include "lucid/base/tcp.h"
 #include "lucid/base/text.h"
 
 namespace lucid::http {
 namespace {
 
-Result<std::pair<std::string, std::uint16_t>> split_host_port(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos)
-    return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' is not ip:port");
-  std::string host = address.substr(0, colon);
-  auto port = parse_number<std::uint16_t>(std::string_view(address).substr(colon + 1), "port");
-  if (!port)
-    return fail(ErrorKind::kInvalidArgument,
-                fmt::format("listen address '{}' has a bad port: {}", address, port.error().message));
-  return std::pair{host, *port};
-}
-
-std::string ip_of(const sockaddr_in& a) {
-  char buf[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-  return buf;
-}
+using tcp::ipv4_text;
 
 void send_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
-  }
+  (void)tcp::send_all(fd, data);  // a client that went away is not answered
 }
 
 std::string extra_headers(const Response& r) {
@@ -128,26 +107,10 @@ Result<std::unique_ptr<Server>> Server::start(const std::vector<std::string>& li
   std::unique_ptr<Server> server(new Server(std::move(handler), options));
   if (::pipe2(server->wake_pipe_, O_CLOEXEC) != 0) return fail(ErrorKind::kIo, "pipe: " + errno_text(errno));
   for (const auto& address : listen) {
-    auto hp = split_host_port(address);
-    if (!hp) return std::unexpected(hp.error());
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(hp->second);
-    if (inet_pton(AF_INET, hp->first.c_str(), &sa.sin_addr) != 1)
-      return fail(ErrorKind::kInvalidArgument, "listen address '" + address + "' is not an IPv4 address");
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail(ErrorKind::kIo, "socket: " + errno_text(errno));
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 128) != 0) {
-      int err = errno;
-      ::close(fd);
-      return fail(ErrorKind::kIo, "cannot listen on " + address + ": " + errno_text(err));
-    }
-    socklen_t len = sizeof sa;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    server->listen_fds_.push_back(fd);
-    server->ports_.push_back(ntohs(sa.sin_port));
+    auto l = tcp::listen(address);
+    if (!l) return std::unexpected(l.error());
+    server->listen_fds_.push_back(l->fd.release());
+    server->ports_.push_back(l->port);
   }
   server->acceptor_ = std::thread([s = server.get()] { s->accept_loop(); });
   return server;
@@ -188,7 +151,7 @@ void Server::accept_loop() {
       socklen_t peer_len = sizeof peer;
       int c = ::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       if (c < 0) continue;
-      std::string peer_ip = ip_of(peer);
+      std::string peer_ip = ipv4_text(peer);
       {
         std::lock_guard lock(mu_);
         const auto held = active_per_peer_.find(peer_ip);
@@ -228,7 +191,7 @@ void Server::serve(int fd, const std::string& peer_ip) {
   sockaddr_in local{};
   socklen_t len = sizeof local;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-  req.local_ip = ip_of(local);
+  req.local_ip = ipv4_text(local);
   req.local_port = ntohs(local.sin_port);
   req.peer_ip = peer_ip;
 

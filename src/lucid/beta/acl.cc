@@ -81,6 +81,11 @@ AclDecision AclPolicy::check(const std::string& from, const std::string& from_pl
           fmt::format("plane {} is deny-by-default and no allow entry matches {} -> {}", to_plane, from, to)};
 }
 
+bool AclPolicy::open_within(const std::string& plane) const {
+  auto it = planes_.find(plane);
+  return it != planes_.end() && it->second.allow_same_plane;
+}
+
 Result<std::pair<std::string, std::string>> split_service_at_plane(const std::string& text) {
   auto at = text.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == text.size() ||

@@ -38,6 +38,10 @@ class AclPolicy {
   // May service `from` on `from_plane` resolve/reach `to` on `to_plane`?
   AclDecision check(const std::string& from, const std::string& from_plane, const std::string& to,
                     const std::string& to_plane) const;
+  // Whether any container of `plane` may connect to any other (allow-same-plane). False for a
+  // deny-by-default plane and for one the policy does not name: there, connections are admitted
+  // per allowed pair (namespace_rules.h).
+  bool open_within(const std::string& plane) const;
   const std::map<std::string, AclPlane>& planes() const { return planes_; }
 
  private:

@@ -8,6 +8,7 @@
 
 #include "lucid/beta/acl.h"
 #include "lucid/beta/log.h"
+#include "lucid/beta/namespace_rules.h"
 #include "lucid/beta/onion_key.h"
 
 namespace lucid::beta {
@@ -42,6 +43,47 @@ Result<UdpBanSettings> concrete_udp_ban(const engine::DockerClient& docker, UdpB
   return s;
 }
 
+// The policy and where it came from, logged so an operator sees which one beta enforces.
+Result<AclPolicy> load_acl(const BetadConfig& c) {
+  AclPolicy acl;
+  std::string source;
+  if (c.acl_file) {
+    auto loaded = AclPolicy::load(*c.acl_file);
+    if (!loaded) return std::unexpected(loaded.error());
+    acl = std::move(*loaded);
+    source = c.acl_file->string();
+  } else if (c.acl_text) {
+    auto parsed = AclPolicy::parse(*c.acl_text);
+    if (!parsed)
+      return fail(parsed.error().kind,
+                  "BETA_ACL_POLICY (policies/acl.yaml of the config repo, given by the cluster render): " +
+                      parsed.error().message);
+    acl = std::move(*parsed);
+    source = "policies/acl.yaml of the config repo (BETA_ACL_POLICY)";
+  } else {
+    acl = AclPolicy::defaults(c.planes);
+    source = "the built-in default (no --acl and no BETA_ACL_POLICY)";
+  }
+  std::vector<std::string> planes;
+  for (const auto& plane : c.planes) {
+    auto it = acl.planes().find(plane);
+    planes.push_back(it == acl.planes().end() ? plane + " not in the policy (denied)"
+                     : it->second.allow_same_plane
+                         ? plane + " allow-same-plane"
+                         : fmt::format("{} deny with {} allow entr{}", plane, it->second.allow.size(),
+                                       it->second.allow.size() == 1 ? "y" : "ies"));
+  }
+  log_line("acl", fmt::format("{}: {}", source, fmt::join(planes, ", ")));
+  return acl;
+}
+
+// The container betad runs in (its id, else the HOSTNAME the engine sets), or empty on a host.
+std::string self_container() {
+  if (auto id = own_container_id()) return *id;
+  const char* hostname = std::getenv("HOSTNAME");
+  return hostname ? hostname : "";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
@@ -54,14 +96,8 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
     if (!id) return std::unexpected(with_context("onion key for plane " + plane, id.error()));
     identities.emplace(plane, std::move(*id));
   }
-  AclPolicy acl;
-  if (c.acl_file) {
-    auto loaded = AclPolicy::load(*c.acl_file);
-    if (!loaded) return std::unexpected(loaded.error());
-    acl = std::move(*loaded);
-  } else {
-    acl = AclPolicy::defaults(c.planes);
-  }
+  auto acl = load_acl(c);
+  if (!acl) return std::unexpected(acl.error());
   auto udp_ban = concrete_udp_ban(d->docker_, c.udp_ban);
   if (!udp_ban) return std::unexpected(udp_ban.error());
   log_line("udp-ban", udp_ban->method == UdpBanMethod::kHelperContainer
@@ -71,11 +107,14 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
                                                    PlanePublisher::Options{c.tor, c.tor_probe_interval});
   PlanePublisher& publisher = *d->publisher_;
   d->watcher_ = std::make_unique<LabelWatcher>(
-      d->docker_, LabelWatcher::Options{c.planes, c.scope_label, *udp_ban, c.udp_ban_retry},
+      d->docker_,
+      LabelWatcher::Options{c.planes, c.scope_label, *udp_ban, c.udp_ban_retry, *acl, self_container()},
       [&publisher](const std::string& plane, const std::vector<PlaneTarget>& targets) {
         publisher.set_targets(plane, targets);
       });
-  d->api_ = std::make_unique<ResolverApi>(c.planes, std::move(acl), *d->publisher_, *d->watcher_);
+  d->socks_ = std::make_unique<SocksFront>(*acl, *d->publisher_, *d->watcher_);
+  d->api_ = std::make_unique<ResolverApi>(c.planes, std::move(*acl), *d->publisher_, *d->watcher_);
+  d->api_->attach_socks(*d->socks_);
   return d;
 }
 
@@ -83,19 +122,13 @@ Betad::~Betad() {
   stop();
 }
 
-Result<ResolverApi::Listeners> Betad::listeners() const {
-  ResolverApi::Listeners out;
+Result<Betad::Listeners> Betad::listeners() const {
+  Listeners where;
+  ResolverApi::Listeners& out = where.api;
   out.admin = config_.admin_listen;
   // In a container: beta's own address on each plane network; on a host: the network's gateway.
-  const char* hostname = std::getenv("HOSTNAME");
-  std::string self = own_container_id().value_or(hostname ? hostname : "");
-  std::map<std::string, std::string> self_ips;
-  if (!self.empty())
-    if (auto c = docker_.get_json("/containers/" + engine::DockerClient::encode(self) + "/json"))
-      for (const auto& [name, n] : (*c)["NetworkSettings"]["Networks"].items())
-        self_ips[n.value("NetworkID", "")] = n.value("IPAddress", "");
   for (const auto& net : watcher_->networks()) {
-    std::string ip = self_ips.contains(net.id) && !self_ips[net.id].empty() ? self_ips[net.id] : net.gateway;
+    const std::string& ip = net.beta_ip;
     if (ip.empty()) continue;
     if (config_.resolver_listen.empty()) {
       out.resolver.push_back(fmt::format("{}:{}", ip, config_.resolver_port));
@@ -103,6 +136,7 @@ Result<ResolverApi::Listeners> Betad::listeners() const {
     }
     if (config_.metrics_port != 0 && net.plane == config_.metrics_plane)
       out.metrics.push_back(fmt::format("{}:{}", ip, config_.metrics_port));
+    if (config_.socks_port != 0) where.socks[fmt::format("{}:{}", ip, config_.socks_port)] = net.plane;
   }
   for (const auto& entry : config_.resolver_listen) {
     auto eq = entry.find('=');
@@ -112,7 +146,7 @@ Result<ResolverApi::Listeners> Betad::listeners() const {
     out.resolver.push_back(addr);
     out.resolver_plane[addr.substr(0, addr.rfind(':'))] = entry.substr(eq + 1);
   }
-  return out;
+  return where;
 }
 
 Status Betad::start() {
@@ -121,7 +155,8 @@ Status Betad::start() {
     log_line("docker", "cannot list plane networks yet: " + s.error().message);
   auto where = listeners();
   if (!where) return std::unexpected(where.error());
-  if (auto s = api_->start(std::move(*where)); !s) return s;
+  if (auto s = api_->start(std::move(where->api)); !s) return s;
+  if (auto s = socks_->start(where->socks); !s) return s;
   if (auto s = publisher_->start(); !s) return s;
   watcher_->start();
   log_line("betad",
@@ -134,6 +169,7 @@ void Betad::stop() {
   // create() may have failed before making every part.
   if (watcher_) watcher_->stop();
   if (api_) api_->stop();
+  if (socks_) socks_->stop();
   if (publisher_) publisher_->stop();  // withdraws every onion, then stops tor
 }
 

@@ -1,7 +1,8 @@
 // The beta daemon: supervises tor, keeps one onion per plane published with the ports of the
 // labeled containers of that plane, bans UDP in their namespaces, and serves resolution + admin.
-// Betad only wires its three parts, each owning its state and lock: PlanePublisher (tor, onions),
-// LabelWatcher (Docker networks, containers, events, UDP ban) and ResolverApi (HTTP).
+// Betad only wires its parts, each owning its state and lock: PlanePublisher (tor, onions),
+// LabelWatcher (Docker networks, containers, events, namespace rules), SocksFront (TOR_SOCKS on the
+// plane networks) and ResolverApi (HTTP).
 #pragma once
 
 #include <atomic>
@@ -16,10 +17,11 @@
 #include "lucid/base/http_server.h"
 #include "lucid/base/result.h"
 #include "lucid/beta/label_watcher.h"
+#include "lucid/beta/namespace_rules.h"
 #include "lucid/beta/plane_publisher.h"
 #include "lucid/beta/resolver_api.h"
+#include "lucid/beta/socks_front.h"
 #include "lucid/beta/torrc.h"
-#include "lucid/beta/udp_ban.h"
 #include "lucid/engine/docker_client.h"
 
 namespace lucid::beta {
@@ -30,7 +32,10 @@ struct BetadConfig {
   std::filesystem::path key_dir;  // <key_dir>/<cluster_id>/<plane>.onion-key
   TorConfig tor;
   std::string docker_socket = "/var/run/docker.sock";
+  // The plane ACL policy (policies/acl.yaml): a file (--acl), else its text (the cluster render
+  // gives the deployed beta the config repo's file in BETA_ACL_POLICY), else the built-in default.
   std::optional<std::filesystem::path> acl_file;
+  std::optional<std::string> acl_text;
   std::string scope_label;                      // "key=value": only containers/networks with it
   std::string admin_listen = "127.0.0.1:9105";  // betactl, operator resolution, /metrics
   std::uint16_t resolver_port = 7000;
@@ -41,6 +46,9 @@ struct BetadConfig {
   // onion. Port 0 or an empty plane: no such listener.
   std::string metrics_plane = "ops";
   std::uint16_t metrics_port = 9105;
+  // The SOCKS front (TOR_SOCKS=beta:9050): beta's address on each plane network (on a host: its
+  // gateway) at this port. 0: none.
+  std::uint16_t socks_port = 9050;
   // kAuto: a helper container of beta's own image when betad runs in a container the engine knows,
   // else nsenter. An empty helper image means beta's own.
   UdpBanSettings udp_ban;
@@ -64,9 +72,13 @@ class Betad {
  private:
   explicit Betad(BetadConfig config) : config_(std::move(config)), docker_(config_.docker_socket) {}
 
-  // Where the API listens: the admin address, and the resolver and metrics listeners on beta's
+  // Where beta listens: the admin address, and the resolver, metrics and SOCKS listeners on beta's
   // addresses on the plane networks found now.
-  Result<ResolverApi::Listeners> listeners() const;
+  struct Listeners {
+    ResolverApi::Listeners api;
+    std::map<std::string, std::string> socks;  // "ip:port" -> plane
+  };
+  Result<Listeners> listeners() const;
 
   const BetadConfig config_;
   const engine::DockerClient docker_;
@@ -74,6 +86,7 @@ class Betad {
   // to the publisher; destroyed in reverse.
   std::unique_ptr<PlanePublisher> publisher_;
   std::unique_ptr<LabelWatcher> watcher_;
+  std::unique_ptr<SocksFront> socks_;
   std::unique_ptr<ResolverApi> api_;
   std::atomic<bool> stopping_{false};
 };

@@ -59,6 +59,11 @@ Status LabelWatcher::discover_networks() {
   json filters = {{"label", json::array({kPlaneLabel})}};
   auto list = docker_.get_json("/networks?filters=" + engine::DockerClient::filters(filters));
   if (!list) return std::unexpected(list.error());
+  std::map<std::string, std::string> self_ips;  // network id -> beta's own address there
+  if (!options_.self.empty())
+    if (auto self = docker_.get_json("/containers/" + engine::DockerClient::encode(options_.self) + "/json"))
+      for (const auto& [name, n] : (*self)["NetworkSettings"]["Networks"].items())
+        if (std::string ip = n.value("IPAddress", ""); !ip.empty()) self_ips[n.value("NetworkID", "")] = ip;
   std::map<std::string, PlaneNetwork> found;
   for (const auto& n : *list) {
     auto labels = n.value("Labels", json::object());
@@ -69,10 +74,11 @@ Status LabelWatcher::discover_networks() {
                                      n.value("Name", "?"), plane.substr(0, 64)));
       continue;
     }
-    PlaneNetwork net{n.value("Id", ""), n.value("Name", ""), plane, ""};
+    PlaneNetwork net{n.value("Id", ""), n.value("Name", ""), plane, "", ""};
     if (n.contains("IPAM") && n["IPAM"].contains("Config") && n["IPAM"]["Config"].is_array())
       for (const auto& cfg : n["IPAM"]["Config"])
         if (cfg.contains("Gateway") && net.gateway.empty()) net.gateway = cfg.value("Gateway", "");
+    net.beta_ip = self_ips.contains(net.id) ? self_ips[net.id] : net.gateway;
     found[net.id] = net;
   }
   MutexLock lock(mu_);
@@ -105,76 +111,140 @@ std::optional<LabelWatcher::Container> LabelWatcher::inspect(const std::string& 
   return c;
 }
 
+std::string LabelWatcher::Container::plane() const {
+  if (svc) return svc->plane;
+  auto it = labels.find(kPlaneLabel);
+  return it == labels.end() ? std::string() : it->second;
+}
+
 std::vector<PlaneTarget> LabelWatcher::targets_locked(const std::string& plane) const {
   std::vector<PlaneTarget> out;
   for (const auto& [id, c] : containers_) {
     if (!c.svc || c.svc->plane != plane || c.svc->ports.empty() || c.plane_ip.empty()) continue;
-    if (ban_required() && !c.udp_banned) continue;  // fail-closed: UDP may be open there
+    if (ban_required() && !c.rules) continue;  // fail-closed: UDP may be open there
     for (auto port : c.svc->ports)
       out.push_back({c.svc->service, c.id.substr(0, 12), port, fmt::format("{}:{}", c.plane_ip, port)});
   }
   return out;
 }
 
+InboundAdmission LabelWatcher::admission_locked(const Container& c) const {
+  const std::string plane = c.plane();
+  if (options_.acl.open_within(plane)) return {};
+  // Deny-by-default (or a plane the policy does not name): beta, and the callers the ACL allows.
+  // A container whose labels do not parse has no service, so no caller is allowed to it.
+  std::vector<std::string> from;
+  for (const auto& [nid, net] : networks_)
+    if (net.plane == plane && !net.beta_ip.empty()) from.push_back(net.beta_ip);
+  if (c.svc)
+    for (const auto& [id, caller] : containers_)
+      if (id != c.id && caller.svc && caller.svc->plane == plane && !caller.plane_ip.empty() &&
+          options_.acl.check(caller.svc->service, plane, c.svc->service, plane).allowed)
+        from.push_back(caller.plane_ip);
+  std::sort(from.begin(), from.end());
+  from.erase(std::unique(from.begin(), from.end()), from.end());
+  return {std::move(from)};
+}
+
+std::set<std::string> LabelWatcher::record_locked(const std::string& id, std::optional<Container> c) {
+  std::set<std::string> touched;
+  std::optional<std::string> rules_in_place;  // kept when this is the same run (same namespace)
+  if (auto old = containers_.find(id); old != containers_.end()) {
+    if (old->second.svc) touched.insert(old->second.svc->plane);
+    if (c && old->second.started_at == c->started_at && c->pid == old->second.pid)
+      rules_in_place = old->second.rules;
+    containers_.erase(old);
+  }
+  if (!c) return touched;
+  if (has_lucid_labels(c->labels)) {
+    auto svc = parse_service_labels(c->labels, options_.planes);
+    if (!svc) {
+      label_errors_++;
+      c->label_error = svc.error().message;
+      log_line("labels", fmt::format("container {} ({}): {}; not published", c->name, c->id.substr(0, 12),
+                                     c->label_error));
+    } else {
+      c->svc = *svc;
+      for (const auto& [nid, ip] : c->ips)
+        if (auto n = networks_.find(nid); n != networks_.end() && n->second.plane == svc->plane)
+          c->plane_ip = ip;
+      if (c->plane_ip.empty() && !svc->ports.empty()) {
+        label_errors_++;
+        c->label_error = fmt::format("not attached to a network of plane {}", svc->plane);
+        log_line("labels", fmt::format("container {} ({}): {}; not published", c->name, c->id.substr(0, 12),
+                                       c->label_error));
+      }
+      touched.insert(svc->plane);
+    }
+    c->rules = std::move(rules_in_place);
+  }
+  containers_[c->id] = std::move(*c);
+  return touched;
+}
+
+std::vector<LabelWatcher::RulesDue> LabelWatcher::rules_due_locked() const {
+  std::vector<RulesDue> due;
+  if (!ban_required()) return due;
+  for (const auto& [id, c] : containers_) {
+    if (!has_lucid_labels(c.labels) || !c.rules_error.empty()) continue;
+    std::string ruleset = namespace_ruleset(admission_locked(c));
+    if (c.rules != ruleset) due.push_back({id, c.name, c.started_at, c.pid, std::move(ruleset)});
+  }
+  return due;
+}
+
+std::set<std::string> LabelWatcher::apply_rules(const std::vector<RulesDue>& due) {
+  std::set<std::string> touched;
+  for (const auto& d : due) {
+    // A helper container or nsenter + nft: no lock across it.
+    auto s = apply_namespace_rules(docker_, options_.udp_ban, d.id, d.pid, d.ruleset);
+    MutexLock lock(mu_);
+    auto it = containers_.find(d.id);
+    if (it == containers_.end() || it->second.started_at != d.started_at || it->second.pid != d.pid)
+      continue;  // gone or restarted meanwhile: its next record starts afresh
+    Container& c = it->second;
+    if (s) {
+      if (!c.rules) {
+        udp_bans_applied_++;
+        touched.insert(c.plane());
+      } else {
+        admission_updates_++;
+      }
+      c.rules = d.ruleset;
+      continue;
+    }
+    udp_ban_failures_++;
+    c.rules_error = s.error().message;
+    ban_retry_at_ = std::chrono::steady_clock::now() + options_.udp_ban_retry;
+    log_line("udp-ban", fmt::format("container {} ({}): {}; {} (retried in {} s)", d.name, d.id.substr(0, 12),
+                                    s.error().message,
+                                    c.rules ? "its ACL admission is not up to date"
+                                            : "its services are withdrawn until the ban is in place",
+                                    options_.udp_ban_retry.count() / 1000));
+  }
+  return touched;
+}
+
+void LabelWatcher::report(const std::set<std::string>& planes) {
+  std::vector<std::pair<std::string, std::vector<PlaneTarget>>> reports;
+  {
+    MutexLock lock(mu_);
+    for (const auto& plane : planes) reports.emplace_back(plane, targets_locked(plane));
+  }
+  for (const auto& [plane, targets] : reports) on_targets_(plane, targets);
+}
+
 void LabelWatcher::on_container_event(const std::string& id) {
   auto c = inspect(id);  // engine I/O before the lock
   std::set<std::string> touched;
-  MutexLock lock(mu_);
-  bool still_banned = false;  // the same run of the container (same namespace) was banned before
-  if (auto old = containers_.find(id); old != containers_.end()) {
-    if (old->second.svc) touched.insert(old->second.svc->plane);
-    still_banned =
-        c && old->second.udp_banned && old->second.started_at == c->started_at && c->pid == old->second.pid;
-    containers_.erase(old);
+  std::vector<RulesDue> due;
+  {
+    MutexLock lock(mu_);
+    touched = record_locked(id, std::move(c));
+    due = rules_due_locked();
   }
-  if (c) {
-    if (has_lucid_labels(c->labels)) {
-      auto svc = parse_service_labels(c->labels, options_.planes);
-      if (!svc) {
-        label_errors_++;
-        c->label_error = svc.error().message;
-        log_line("labels", fmt::format("container {} ({}): {}; not published", c->name, c->id.substr(0, 12),
-                                       c->label_error));
-      } else {
-        c->svc = *svc;
-        for (const auto& [nid, ip] : c->ips)
-          if (auto n = networks_.find(nid); n != networks_.end() && n->second.plane == svc->plane)
-            c->plane_ip = ip;
-        if (c->plane_ip.empty() && !svc->ports.empty()) {
-          label_errors_++;
-          c->label_error = fmt::format("not attached to a network of plane {}", svc->plane);
-          log_line("labels", fmt::format("container {} ({}): {}; not published", c->name, c->id.substr(0, 12),
-                                         c->label_error));
-        }
-        touched.insert(svc->plane);
-      }
-      if (ban_required() && still_banned) {
-        c->udp_banned = true;
-      } else if (ban_required()) {
-        lock.unlock();  // a helper container or nsenter + nft: no lock across it
-        auto s = apply_udp_ban(docker_, options_.udp_ban, c->id, c->pid);
-        lock.lock();
-        if (s) {
-          c->udp_banned = true;
-          udp_bans_applied_++;
-        } else {
-          udp_ban_failures_++;
-          c->udp_ban_error = s.error().message;
-          ban_retry_at_ = std::chrono::steady_clock::now() + options_.udp_ban_retry;
-          log_line("udp-ban",
-                   fmt::format("container {} ({}): {}; its services are withdrawn until the ban is in "
-                               "place (retried in {} s)",
-                               c->name, c->id.substr(0, 12), s.error().message,
-                               options_.udp_ban_retry.count() / 1000));
-        }
-      }
-    }
-    containers_[c->id] = *c;
-  }
-  std::vector<std::pair<std::string, std::vector<PlaneTarget>>> reports;
-  for (const auto& plane : touched) reports.emplace_back(plane, targets_locked(plane));
-  lock.unlock();
-  for (const auto& [plane, targets] : reports) on_targets_(plane, targets);
+  touched.merge(apply_rules(due));
+  report(touched);
 }
 
 void LabelWatcher::set_synced(bool synced) {
@@ -194,18 +264,24 @@ Status LabelWatcher::full_sync() {
   if (!list) return std::unexpected(list.error());
   std::set<std::string> running;
   for (const auto& c : *list) running.insert(c.value("Id", ""));
-  std::vector<std::string> gone;
-  {
-    MutexLock lock(mu_);
-    for (const auto& [id, c] : containers_)
-      if (!running.contains(id)) gone.push_back(id);
-  }
+  // Every container is inspected and recorded before any rules are applied, so each admission
+  // is computed once from the whole plane rather than grown container by container.
+  std::map<std::string, std::optional<Container>> seen;
+  for (const auto& id : running) seen[id] = inspect(id);
+  std::set<std::string> touched;
+  std::vector<RulesDue> due;
   {
     MutexLock lock(mu_);
     ban_retry_at_.reset();  // this sync re-tries every ban not in place
+    std::vector<std::string> gone;
+    for (const auto& [id, c] : containers_)
+      if (!running.contains(id)) gone.push_back(id);
+    for (const auto& id : gone) touched.merge(record_locked(id, std::nullopt));
+    for (auto& [id, c] : seen) touched.merge(record_locked(id, std::move(c)));
+    due = rules_due_locked();
   }
-  for (const auto& id : gone) on_container_event(id);
-  for (const auto& id : running) on_container_event(id);
+  touched.merge(apply_rules(due));
+  report(touched);
   set_synced(true);
   return {};
 }
@@ -255,12 +331,16 @@ std::string LabelWatcher::service_at(const std::string& ip, const std::string& p
 
 LabelWatcher::Counters LabelWatcher::counters() const {
   MutexLock lock(mu_);
-  Counters out{synced_, label_errors_, udp_bans_applied_, udp_ban_failures_, {}};
+  Counters out{synced_, label_errors_, udp_bans_applied_, udp_ban_failures_, admission_updates_, {}, {}};
   if (ban_required())
-    for (const auto& [id, c] : containers_)
-      if (has_lucid_labels(c.labels) && !c.udp_banned)
-        out.unbanned.push_back(fmt::format("{} ({}): {}", c.name, id.substr(0, 12),
-                                           c.udp_ban_error.empty() ? "not applied yet" : c.udp_ban_error));
+    for (const auto& [id, c] : containers_) {
+      if (!has_lucid_labels(c.labels)) continue;
+      const std::string who = fmt::format("{} ({})", c.name, id.substr(0, 12));
+      if (!c.rules)
+        out.unbanned.push_back(who + ": " + (c.rules_error.empty() ? "not applied yet" : c.rules_error));
+      else if (!c.rules_error.empty())
+        out.stale_admission.push_back(who + ": " + c.rules_error);
+    }
   return out;
 }
 

@@ -170,6 +170,8 @@ http::Response ResolverApi::health() const {
   if (!docker.synced) problems.push_back("label watcher is not in sync with the docker engine");
   for (const auto& container : docker.unbanned)
     problems.push_back("UDP ban not in place, services withdrawn: " + container);
+  for (const auto& container : docker.stale_admission)
+    problems.push_back("ACL admission not up to date: " + container);
   const bool ok = problems.empty();
   return json_response(ok ? 200 : 503, {{"ok", ok},
                                         {"tor", tor.tor_up},
@@ -228,12 +230,33 @@ std::string ResolverApi::metrics() const {
            docker.label_errors);
   m.single("beta_udp_bans_applied_total", "counter", "UDP bans applied to labelled containers.",
            docker.udp_bans_applied);
-  m.single("beta_udp_ban_failures_total", "counter", "UDP bans that could not be applied.",
-           docker.udp_ban_failures);
+  m.single("beta_udp_ban_failures_total", "counter",
+           "Namespace rules (UDP ban, ACL admission) that could not be applied.", docker.udp_ban_failures);
   m.single("beta_udp_unbanned_containers", "gauge",
            "Labelled containers whose UDP ban is not in place (their services are withdrawn).",
            docker.unbanned.size());
+  m.single("beta_acl_admission_updates_total", "counter",
+           "Admissions of deny-by-default plane containers rewritten as their allowed callers came and went.",
+           docker.admission_updates);
+  m.single("beta_acl_stale_admissions", "gauge",
+           "Containers whose ACL admission could not be brought up to date (retried).",
+           docker.stale_admission.size());
   m.single("beta_publish_failures_total", "counter", "ADD_ONION calls that failed.", tor.publish_failures);
+  if (socks_ != nullptr) {
+    const auto socks = socks_->counters();
+    m.family("beta_socks_connections_total", "counter",
+             "SOCKS front connections by plane and result (relayed, denied, failed, busy).");
+    for (const auto& plane : planes_)
+      for (const char* result : {"relayed", "denied", "failed", "busy"}) {
+        const auto p = socks.connections.find(plane);
+        const long n = p == socks.connections.end() || !p->second.contains(result) ? 0 : p->second.at(result);
+        m.sample("beta_socks_connections_total", {{"plane", plane}, {"result", result}}, n);
+      }
+    m.family("beta_socks_open_connections", "gauge", "Connections the SOCKS front relays now.");
+    for (const auto& plane : planes_)
+      m.sample("beta_socks_open_connections", {{"plane", plane}},
+               socks.open.contains(plane) ? socks.open.at(plane) : 0L);
+  }
   return m.take();
 }
 

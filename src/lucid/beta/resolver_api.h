@@ -15,6 +15,7 @@
 #include "lucid/beta/acl.h"
 #include "lucid/beta/label_watcher.h"
 #include "lucid/beta/plane_publisher.h"
+#include "lucid/beta/socks_front.h"
 
 namespace lucid::beta {
 
@@ -33,6 +34,8 @@ class ResolverApi {
     std::vector<std::string> metrics;                   // only /metrics; empty: none
     std::map<std::string, std::string> resolver_plane;  // resolver listener IP -> its plane
   };
+  // Its counters join /metrics; set before start(), outlives this object.
+  void attach_socks(const SocksFront& socks) { socks_ = &socks; }
   // Starts the admin listener, then the resolver and metrics listeners there are.
   Status start(Listeners listeners);
   void stop();
@@ -54,6 +57,7 @@ class ResolverApi {
   const AclPolicy acl_;
   const PlanePublisher& publisher_;
   const LabelWatcher& watcher_;
+  const SocksFront* socks_ = nullptr;
   // Written by start() before the listeners run, read-only afterwards: local IP -> plane.
   std::map<std::string, std::string> listener_plane_;
   std::unique_ptr<http::Server> admin_, metrics_;

@@ -14,6 +14,7 @@
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/secret_bytes.h"
+#include "lucid/base/tcp.h"
 
 namespace lucid::beta {
 namespace {
@@ -35,30 +36,16 @@ bool safe_arg(std::string_view s) {
 }  // namespace
 
 Result<TorControl> TorControl::connect(std::uint16_t port, std::chrono::milliseconds timeout) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return fail(ErrorKind::kIo, "socket: " + errno_text(errno));
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  if (rc != 0 && errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (rc == 1) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (rc != 1 || err != 0) {
-      ::close(fd);
-      return fail(ErrorKind::kIo, fmt::format("tor control port 127.0.0.1:{}: {}", port,
-                                              rc == 1 ? errno_text(err) : std::string("connect timed out")));
-    }
-  } else if (rc != 0) {
-    int err = errno;
-    ::close(fd);
-    return fail(ErrorKind::kIo, fmt::format("tor control port 127.0.0.1:{}: {}", port, errno_text(err)));
-  }
-  return TorControl(fd, timeout);
+  auto fd = tcp::connect(sa, timeout, /*nonblocking=*/true);
+  if (!fd)
+    return fail(ErrorKind::kIo, fmt::format("tor control port 127.0.0.1:{}: {}", port,
+                                            fd.error() == ETIMEDOUT ? std::string("connect timed out")
+                                                                    : errno_text(fd.error())));
+  return TorControl(fd->release(), timeout);
 }
 
 TorControl::TorControl(TorControl&& other) noexcept

@@ -284,6 +284,18 @@ Result<Plan> render_document(json doc, const fs::path& compose_file, Context& ct
         std::any_of(profiles.begin(), profiles.end(), [&](const auto& p) { return active.contains(p); });
     if (on) selected[it.key()] = it.value();
   }
+  if (!opt.beta_environment.empty() && selected.contains("beta")) {
+    json& env = selected["beta"]["environment"];
+    if (!env.is_object()) env = json::object();
+    for (const auto& [name, value] : opt.beta_environment) {
+      if (env.contains(name))
+        return fail(ErrorKind::kInvalidArgument,
+                    fmt::format("{}: services.beta.environment sets {}, which the config repo gives beta "
+                                "(policies/acl.yaml); remove it from the compose file",
+                                compose_file.string(), name));
+      env[name] = value;
+    }
+  }
   out["services"] = selected;
   escape_dollars(out);
   plan.document = out;
@@ -356,6 +368,27 @@ Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets) 
   return plan;
 }
 
+namespace {
+
+// policies/acl.yaml's text, nullopt when the repo has none (beta then runs its built-in default,
+// which `lucidctl lint` reports). Its content is checked by lint and by beta at start.
+Result<std::optional<std::string>> beta_acl_policy(const fs::path& repo) {
+  const fs::path path = repo / fleet::kPoliciesDir / "acl.yaml";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<std::string>();
+  if (!fs::is_regular_file(path, ec))
+    return fail(ErrorKind::kInvalidArgument, path.string() + " is not a regular file");
+  if (auto size = fs::file_size(path, ec); !ec && size > kBetaAclMaxBytes)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("{} is {} bytes; beta takes at most {} in {}", path.string(), size,
+                            kBetaAclMaxBytes, kBetaAclVariable));
+  auto text = read_text_file(path);
+  if (!text) return std::unexpected(text.error());
+  return std::optional<std::string>(std::move(*text));
+}
+
+}  // namespace
+
 Result<Plan> render_cluster(const fs::path& repo, const std::string& cluster_id, SecretResolver& secrets) {
   if (cluster_id.empty() || cluster_id.find('/') != std::string::npos || cluster_id == "..")
     return fail(ErrorKind::kInvalidArgument, fmt::format("invalid cluster id '{}'", cluster_id));
@@ -387,6 +420,10 @@ Result<Plan> render_cluster(const fs::path& repo, const std::string& cluster_id,
     }
   }
   opt.secrets_dir = repo / "secrets";
+  if (auto acl = beta_acl_policy(repo); !acl)
+    return std::unexpected(acl.error());
+  else if (*acl)
+    opt.beta_environment[kBetaAclVariable] = **acl;
   const Context plain = ctx;
   std::vector<SecretUse> uses;
   if (auto s = add_secrets(ctx.env, secrets, uses); !s) return std::unexpected(s.error());

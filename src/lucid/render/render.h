@@ -38,17 +38,26 @@ struct RenderOptions {
   std::map<std::string, std::string> process_env;  // overrides the env files (as Compose does)
   std::vector<std::string> profiles;
   bool always_include_beta = false;  // Lucid cluster renders: `beta` runs in every profile
-  std::string project_name;          // recorded in the plan
+  // Lucid cluster renders: variables the config repo gives `beta`, set in its environment after
+  // interpolation (values taken literally) and before hashing, so the plan shows them and a change
+  // changes beta's config hash (docs/formats.md "Render plan and config hashes").
+  std::map<std::string, std::string> beta_environment;
+  std::string project_name;  // recorded in the plan
   // Where `enc:sops:<file>` references point (their ciphertext digests enter the config hashes,
   // plan.h hash_without_secret_values); empty: none. render_cluster uses <repo>/secrets.
   std::filesystem::path secrets_dir;
 };
 
+// The variable through which a cluster render gives beta the plane ACL policy, and its bound.
+inline constexpr const char* kBetaAclVariable = "BETA_ACL_POLICY";
+inline constexpr std::size_t kBetaAclMaxBytes = 64 * 1024;
+
 // Renders a bare compose file with Compose's own rules.
 Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets);
 
 // Renders cluster `id` of a config repo: its compose file, selected by the cluster's PROFILES plus
-// beta, interpolated from clusters/<id>/.env only (never the process environment).
+// beta, interpolated from clusters/<id>/.env only (never the process environment). beta is given
+// the repo's policies/acl.yaml as BETA_ACL_POLICY (kBetaAclVariable) when the file exists.
 Result<Plan> render_cluster(const std::filesystem::path& repo, const std::string& cluster_id,
                             SecretResolver& secrets);
 

@@ -3,7 +3,11 @@
  *   beta_probe udp-send IP PORT COUNT  sends COUNT datagrams; prints how many send() accepted
  *   beta_probe tcp-recv PORT MS        accepts one connection; prints the bytes received
  *   beta_probe tcp-send IP PORT        connects and sends "hello"; exit 0 on success
- *   beta_probe http-get IP PORT PATH   one HTTP/1.0 GET; prints the whole response */
+ *   beta_probe http-get IP PORT PATH   one HTTP/1.0 GET; prints the whole response
+ *   beta_probe socks-get PROXY_IP PROXY_PORT HOST PORT PATH
+ *                                      the same GET to HOST:PORT through a SOCKS5 proxy, HOST sent as
+ *                                      a name (remote resolution) or, when it parses, as an IPv4
+ *                                      literal; a refusal prints "socks reply N" and exits 4 */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -78,6 +82,37 @@ int main(int argc, char** argv) {
     struct sockaddr_in a = addr(argv[2], atoi(argv[3]));
     if (connect(fd, (struct sockaddr*)&a, sizeof a)) return 1;
     return send(fd, "hello", 5, 0) == 5 ? 0 : 1;
+  }
+  if (!strcmp(argv[1], "socks-get") && argc == 7) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = addr(argv[2], atoi(argv[3]));
+    if (connect(fd, (struct sockaddr*)&a, sizeof a)) return 1;
+    unsigned char buf[4096];
+    if (send(fd, "\x05\x01\x00", 3, 0) != 3 || recv(fd, buf, 2, MSG_WAITALL) != 2 || buf[1] != 0) return 1;
+    size_t n = 0, host_len = strlen(argv[4]);
+    int port = atoi(argv[5]);
+    struct in_addr literal;
+    buf[n++] = 5, buf[n++] = 1, buf[n++] = 0;
+    if (inet_pton(AF_INET, argv[4], &literal) == 1) {
+      buf[n++] = 1;
+      memcpy(buf + n, &literal, 4), n += 4;
+    } else {
+      if (host_len > 255) return 2;
+      buf[n++] = 3, buf[n++] = (unsigned char)host_len;
+      memcpy(buf + n, argv[4], host_len), n += host_len;
+    }
+    buf[n++] = (unsigned char)(port >> 8), buf[n++] = (unsigned char)(port & 0xff);
+    if (send(fd, buf, n, 0) != (ssize_t)n || recv(fd, buf, 10, MSG_WAITALL) != 10) return 1;
+    if (buf[1] != 0) {
+      printf("socks reply %d\n", buf[1]);
+      return 4;
+    }
+    char req[1024];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", argv[6]);
+    if (send(fd, req, (size_t)len, 0) != len) return 1;
+    ssize_t r;
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0) fwrite(buf, 1, (size_t)r, stdout);
+    return 0;
   }
   if (!strcmp(argv[1], "http-get") && argc == 5) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

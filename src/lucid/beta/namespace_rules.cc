@@ -1,4 +1,6 @@
-#include "lucid/beta/udp_ban.h"
+#include "lucid/beta/namespace_rules.h"
+
+#include <arpa/inet.h>
 
 #include <chrono>
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "lucid/base/subprocess.h"
 #include "lucid/engine/short_lived.h"
@@ -37,7 +40,24 @@ Result<UdpBanMethod> parse_udp_ban_method(const std::string& text) {
               fmt::format("UDP ban method '{}' is not one of auto, container, nsenter, off", text));
 }
 
-std::string udp_ban_ruleset() {
+std::string namespace_ruleset(const InboundAdmission& admission) {
+  std::string admit;
+  if (admission.only_from) {
+    // Addresses come from the engine; each is checked to be an IPv4 address before it enters the
+    // script, so nothing else can.
+    std::vector<std::string> addresses;
+    for (const auto& a : *admission.only_from) {
+      in_addr parsed{};
+      if (::inet_pton(AF_INET, a.c_str(), &parsed) == 1) addresses.push_back(a);
+    }
+    admit = "    ct state established,related accept\n";
+    if (!addresses.empty())
+      admit += fmt::format("    ip saddr {{ {} }} accept\n", fmt::join(addresses, ", "));
+    // A reset tells a refused TCP caller at once; the rest is dropped.
+    admit +=
+        "    meta l4proto tcp counter reject with tcp reset\n"
+        "    counter drop\n";
+  }
   return "table inet lucid_beta {}\n"
          "delete table inet lucid_beta\n"
          "table inet lucid_beta {\n"
@@ -49,18 +69,19 @@ std::string udp_ban_ruleset() {
          "  chain input {\n"
          "    type filter hook input priority 0; policy accept;\n"
          "    iifname \"lo\" accept\n"
-         "    meta l4proto udp counter drop\n"
+         "    meta l4proto udp counter drop\n" +
+         admit +
          "  }\n"
          "}\n";
 }
 
 namespace {
 
-Status apply_with_nsenter(pid_t pid) {
+Status apply_with_nsenter(pid_t pid, const std::string& ruleset) {
   if (pid <= 0) return fail(ErrorKind::kInvalidArgument, "container has no pid (not running)");
   ProcessOptions o;
   o.argv = {"nsenter", "-t", std::to_string(pid), "-n", "nft", "-f", "-"};
-  o.stdin_bytes = udp_ban_ruleset();
+  o.stdin_bytes = ruleset;
   o.timeout = 10s;
   auto r = run_process(o);
   if (!r) return std::unexpected(r.error());
@@ -72,7 +93,7 @@ Status apply_with_nsenter(pid_t pid) {
 }
 
 Status apply_with_helper(const engine::DockerClient& docker, const std::string& image,
-                         const std::string& container_id) {
+                         const std::string& container_id, const std::string& ruleset) {
   if (image.empty()) return fail(ErrorKind::kInvalidArgument, "no image for the UDP-ban helper container");
   engine::ContainerSpec spec;
   spec.image = image;
@@ -80,7 +101,7 @@ Status apply_with_helper(const engine::DockerClient& docker, const std::string& 
   spec.user = "0:0";  // nft needs uid 0 with NET_ADMIN: the engine gives a non-root user no capability
   spec.cap_add = {"NET_ADMIN"};
   spec.entrypoint = "/usr/sbin/nft";
-  spec.cmd = {udp_ban_ruleset()};  // nft parses its arguments as one script, newlines included
+  spec.cmd = {ruleset};  // nft parses its arguments as one script, newlines included
   spec.labels = {{kUdpBanHelperLabel, container_id}};
   auto helper = engine::ShortLivedContainer::start(docker, spec);
   if (!helper) return fail(helper.error().kind, "UDP-ban helper: " + helper.error().message);
@@ -96,13 +117,13 @@ Status apply_with_helper(const engine::DockerClient& docker, const std::string& 
 
 }  // namespace
 
-Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& settings,
-                     const std::string& container_id, pid_t pid) {
+Status apply_namespace_rules(const engine::DockerClient& docker, const UdpBanSettings& settings,
+                             const std::string& container_id, pid_t pid, const std::string& ruleset) {
   switch (settings.method) {
     case UdpBanMethod::kHelperContainer:
-      return apply_with_helper(docker, settings.helper_image, container_id);
+      return apply_with_helper(docker, settings.helper_image, container_id, ruleset);
     case UdpBanMethod::kNsenter:
-      return apply_with_nsenter(pid);
+      return apply_with_nsenter(pid, ruleset);
     case UdpBanMethod::kAuto:
     case UdpBanMethod::kOff:
       break;

@@ -1,5 +1,10 @@
-// The no-QUIC/UDP rule in a container's network namespace: an nftables table that drops UDP
-// except on loopback (so Docker's embedded DNS at 127.0.0.11 keeps working).
+// The rules beta keeps in each labelled container's network namespace: one nftables table,
+// `inet lucid_beta`, that
+//  - drops UDP except on loopback (SPEC-4: no QUIC/UDP; Docker's embedded DNS at 127.0.0.11 keeps
+//    working), and
+//  - on a deny-by-default plane (policies/acl.yaml), admits new inbound connections only from beta
+//    and from the plane's containers whose service the ACL allows to call this one: the ACL acts
+//    on connections, not only at resolution. Replies to the container's own connections pass.
 //
 // Two ways into the namespace (docs/operations.md "beta", "The UDP ban"):
 //  - a helper container (beta deployed in its own container): a short-lived container of beta's
@@ -14,6 +19,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,14 +43,24 @@ struct UdpBanSettings {
   std::string helper_image;  // kHelperContainer: an image holding /usr/sbin/nft
 };
 
-// The nft script: replaces table `inet lucid_beta` atomically (idempotent; re-run after restarts).
-std::string udp_ban_ruleset();
+// Who may open connections to a container. nullopt: anyone that can reach it (its plane allows
+// same-plane traffic; Docker keeps other planes' networks apart). A list: only these IPv4
+// addresses (beta's on the plane, and the callers the ACL allows); every other new connection is
+// refused (TCP reset, anything else dropped).
+struct InboundAdmission {
+  std::optional<std::vector<std::string>> only_from;
+  bool operator==(const InboundAdmission&) const = default;
+};
 
-// Applies the ruleset in the namespace of the running container `container_id` (whose init process
-// is `pid`, for nsenter) the way `settings` says (never kAuto or kOff). The error names the
-// container and what failed: the helper's start or exit code and first line of stderr, or nft's.
-Status apply_udp_ban(const engine::DockerClient& docker, const UdpBanSettings& settings,
-                     const std::string& container_id, pid_t pid);
+// The nft script: replaces table `inet lucid_beta` atomically (idempotent; re-run after restarts
+// and whenever the admitted addresses change). Addresses that are not dotted IPv4 are left out.
+std::string namespace_ruleset(const InboundAdmission& admission);
+
+// Applies `ruleset` in the namespace of the running container `container_id` (whose init process
+// is `pid`, for nsenter) the way `settings` says (never kAuto or kOff). The error names what
+// failed: the helper's start or exit code and first line of stderr, or nft's.
+Status apply_namespace_rules(const engine::DockerClient& docker, const UdpBanSettings& settings,
+                             const std::string& container_id, pid_t pid, const std::string& ruleset);
 
 // Removes helper containers an interrupted betad left behind (labelled kUdpBanHelperLabel and
 // stale_udp_ban_helper).
