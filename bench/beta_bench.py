@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """beta benchmark (issue 7 item 7): publish latency per container start (median of N) and resolver
-latency under a bounded loopback load (p50/p99).
+latency under a bounded loopback load (p50/p99); and (issue 13 item 6, the same-site part) the SOCKS
+front's cost against a direct TCP connection to the same container in the same run: connection
+set-up to a first echoed byte (median/p99 of --connects) and echo throughput (--mib MiB each way).
 
 Needs the release build (betad, betactl, beta_probe), a running Docker engine, tor and busybox-static.
 Everything it creates is named lucidbench<pid>-* and removed at the end; tor runs with DisableNetwork 1
 and all traffic stays on loopback or the networks it creates.
 
   python3 bench/beta_bench.py [--bin build/release/bin] [--starts 10] [--requests 2000] [--concurrency 8]
+                              [--connects 200] [--mib 64]
 """
 import argparse, json, os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 import http.client
@@ -22,16 +25,100 @@ def get(port, path):
     c.request("GET", path); r = c.getresponse(); body = r.read(); c.close()
     return r.status, body
 
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk: raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+def socks_connect(front, onion, port):
+    """A connection to onion:port through the SOCKS5 front at `front` (name sent, remote resolution)."""
+    s = socket.create_connection(front, timeout=10)
+    s.sendall(b"\x05\x01\x00")
+    if recv_exact(s, 2) != b"\x05\x00": raise OSError("no method accepted")
+    name = onion.encode()
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
+    reply = recv_exact(s, 10)
+    if reply[1] != 0: raise OSError(f"SOCKS reply {reply[1]}")
+    return s
+
+def echo_round(connect):
+    """Set-up to a first echoed byte, in ms."""
+    t = time.perf_counter()
+    s = connect()
+    s.sendall(b"x")
+    recv_exact(s, 1)
+    d = (time.perf_counter() - t) * 1000
+    s.close()
+    return d
+
+def echo_throughput(connect, mib):
+    """MiB/s of `mib` MiB sent and the same echoed back, over one connection."""
+    s = connect()
+    block, total = os.urandom(1 << 16), mib << 20
+    def send():
+        for _ in range(total // len(block)): s.sendall(block)
+    t = time.perf_counter()
+    th = threading.Thread(target=send); th.start()
+    got = 0
+    while got < total:
+        chunk = s.recv(1 << 20)
+        if not chunk: raise OSError("echo closed early")
+        got += len(chunk)
+    th.join()
+    d = time.perf_counter() - t
+    s.close()
+    return mib / d
+
+def socks_vs_direct(a, prefix, admin, socks_port):
+    """The SOCKS front relaying a destination of this cluster (connected directly to the container)
+    against a direct TCP connection to the same echo server, alternating, in the same run."""
+    sh("docker", "run", "-d", "--name", f"{prefix}-echo", "--network", f"{prefix}-ops", "--label", f"com.lucid.test={prefix}",
+       "--label", "com.lucid.plane=ops", "--label", "com.lucid.service=echo", "--label", "com.lucid.expose=9000",
+       "lucid-beta-test:e2e", "nc", "-ll", "-p", "9000", "-e", "/bin/busybox", "cat")
+    deadline = time.time() + 20
+    while True:
+        st, body = get(admin, "/v1/resolve/echo@ops")
+        if st == 200: break
+        if time.time() > deadline: sys.exit("echo never published")
+        time.sleep(0.05)
+    r = json.loads(body)
+    onion, vport = r["onion"], r["port"]
+    ip = sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", f"{prefix}-echo").stdout.strip()
+    gw = sh("docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", f"{prefix}-ops").stdout.strip()
+    direct = lambda: socket.create_connection((ip, 9000), timeout=10)
+    front = lambda: socks_connect((gw, socks_port), onion, vport)
+    for c in (direct, front): echo_round(c)  # warm-up
+    d_lat, f_lat = [], []
+    for _ in range(a.connects):
+        d_lat.append(echo_round(direct)); f_lat.append(echo_round(front))
+    d_tp, f_tp = [], []
+    for _ in range(3):
+        d_tp.append(echo_throughput(direct, a.mib)); f_tp.append(echo_throughput(front, a.mib))
+    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+    med = statistics.median
+    return {"connects": a.connects, "mib_each_way": a.mib,
+            "setup_to_first_echo_ms": {"direct_median": round(med(d_lat), 3), "front_median": round(med(f_lat), 3),
+                                       "direct_p99": round(q(d_lat, 0.99), 3), "front_p99": round(q(f_lat, 0.99), 3),
+                                       "ratio_median": round(med(f_lat) / med(d_lat), 2)},
+            "echo_throughput_mib_s": {"direct_median_of_3": round(med(d_tp), 1), "front_median_of_3": round(med(f_tp), 1),
+                                      "ratio": round(med(f_tp) / med(d_tp), 2)}}
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "release", "bin"))
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--connects", type=int, default=200)
+    ap.add_argument("--mib", type=int, default=64)
     a = ap.parse_args()
     prefix = f"lucidbench{os.getpid()}"
     tmp = tempfile.mkdtemp(prefix="lucid-beta-bench-")
     admin = free_port()
+    socks_port = free_port()
     betad = None
     try:
         ctx = os.path.join(tmp, "ctx"); os.mkdir(ctx)
@@ -46,7 +133,8 @@ def main():
         betad = subprocess.Popen([os.path.join(a.bin, "betad"), "--cluster-id", "bench", "--planes", "ops",
                                   "--key-dir", os.path.join(tmp, "keys"), "--state-dir", os.path.join(tmp, "tor"),
                                   "--socks", "127.0.0.1:auto", "--disable-network", "--scope-label", f"com.lucid.test={prefix}",
-                                  "--admin", f"127.0.0.1:{admin}", "--resolver-port", str(free_port())], stdout=log, stderr=log)
+                                  "--admin", f"127.0.0.1:{admin}", "--resolver-port", str(free_port()),
+                                  "--socks-port", str(socks_port), "--metrics-port", "0"], stdout=log, stderr=log)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -85,7 +173,9 @@ def main():
         wall = time.monotonic() - t0
         samples.sort()
         q = lambda p: samples[min(len(samples) - 1, int(p * len(samples)))]
+        socks = socks_vs_direct(a, prefix, admin, socks_port)
         print(json.dumps({
+            "socks_front_vs_direct": socks,
             "publish_latency_ms": {"starts": a.starts,
                                    "median_from_docker_run": round(statistics.median(x[0] for x in lat), 1),
                                    "median_after_docker_run_returned": round(statistics.median(x[1] for x in lat), 1),

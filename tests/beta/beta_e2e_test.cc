@@ -150,6 +150,23 @@ TEST(BetaE2E, AclsFromContainersOnEachNetwork) {
   EXPECT_EQ(env.betactl({"acl", "check", "walletd@wallet", "tron-node@wallet"}).exit_code, 0);
   EXPECT_EQ(env.betactl({"acl", "check", "observer@wallet", "tron-node@wallet"}).exit_code, 1);
   EXPECT_EQ(env.betactl({"acl", "check", "node-worker@ops", "blockchain-core@chain"}).exit_code, 1);
+
+  // The ACL on connections (nsenter on a host; the deployed form is BetaDeployed's): on the
+  // deny-by-default wallet plane, tron-node admits walletd and refuses observer.
+  const std::string tron_ip = env.container_ip(tron, "wallet");
+  auto bytes_from = [&](const std::string& from) {
+    auto received = std::async(std::launch::async, [&] {
+      return docker({"exec", tron, "/bin/probe", "tcp-recv", "50051", "2500"});
+    });
+    std::this_thread::sleep_for(700ms);
+    docker({"exec", from, "/bin/probe", "tcp-send", tron_ip, "50051"});
+    return std::atoi(received.get().out.c_str());
+  };
+  // walletd's address joins tron-node's admission when its start event is handled.
+  int from_walletd = 0;
+  for (int attempt = 0; attempt < 4 && from_walletd != 5; ++attempt) from_walletd = bytes_from(walletd);
+  EXPECT_EQ(from_walletd, 5) << "walletd -> tron-node is allowed: " << env.betad_log();
+  EXPECT_EQ(bytes_from(intruder), 0) << "observer -> tron-node is refused at the connection";
 }
 
 // Item 4.

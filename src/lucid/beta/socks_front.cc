@@ -60,8 +60,9 @@ bool read_until(int fd, std::string& buf, std::size_t want, Clock::time_point de
 
 // Copies bytes both ways until both directions have ended (a half-close is passed on) or `stop`.
 void relay(int a, int b, const std::atomic<bool>& stop) {
-  bool a_open = true, b_open = true;  // each side still sends
-  char buf[16384];
+  bool a_open = true, b_open = true;     // each side still sends
+  std::vector<char> buffer(256 * 1024);  // large reads: a bulk stream costs few system calls
+  char* buf = buffer.data();
   while ((a_open || b_open) && !stop) {
     pollfd p[2] = {{a, static_cast<short>(a_open ? POLLIN : 0), 0},
                    {b, static_cast<short>(b_open ? POLLIN : 0), 0}};
@@ -71,7 +72,7 @@ void relay(int a, int b, const std::atomic<bool>& stop) {
     for (int i = 0; i < 2; ++i) {
       if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const int from = i == 0 ? a : b, to = i == 0 ? b : a;
-      const ssize_t n = ::recv(from, buf, sizeof buf, 0);
+      const ssize_t n = ::recv(from, buf, buffer.size(), 0);
       if (n < 0 && errno == EINTR) continue;
       if (n > 0 && tcp::send_all(to, {buf, static_cast<std::size_t>(n)})) continue;
       if (n < 0 || n > 0) return;  // an error, or the other side stopped taking data
