@@ -298,10 +298,18 @@ void SocksFront::serve(int client, const std::string& peer_ip, const std::string
   }
   if (!tcp::send_all(client, std::string{static_cast<char>(kVersion), static_cast<char>(kNoAuthentication)}))
     return;
+  // The request, read to its exact length (a client may send data right behind it, which is the
+  // relayed stream's): 5 bytes tell the address type and, for a name, its length.
   buf.clear();
-  std::optional<SocksRequestParse> request;
-  for (std::size_t want = 5; !(request = parse_socks_request(buf)); want = buf.size() + 1)
-    if (want > 4 + 1 + 255 + 2 || !read_until(client, buf, want, deadline)) return;
+  if (!read_until(client, buf, 5, deadline)) return;
+  const auto type = static_cast<std::uint8_t>(buf[3]);
+  const std::size_t total = type == 1   ? 4 + 4 + 2
+                            : type == 4 ? 4 + 16 + 2
+                            : type == 3 ? 5 + static_cast<std::uint8_t>(buf[4]) + 2
+                                        : 5;  // an unknown type: parse_socks_request refuses it
+  if (!read_until(client, buf, total, deadline)) return;
+  const auto request = parse_socks_request(buf);
+  if (!request) return;  // not reached: the whole request is in buf
   if (request->refusal) {
     (void)tcp::send_all(client, reply_bytes(*request->refusal));
     count(plane, "denied");
