@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace lucid::testing {
@@ -76,15 +77,20 @@ std::string build_busybox_image(const std::string& tag,
 }
 
 void remove_project_containers(const std::string& project) {
-  auto ids = docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=" + project});
-  std::vector<std::string> rm{"rm", "-f"};
-  for (std::size_t p = 0, n; p < ids.out.size(); p = n + 1) {
-    n = ids.out.find('\n', p);
-    if (n == std::string::npos) n = ids.out.size();
-    if (n > p) rm.push_back(ids.out.substr(p, n - p));
-  }
-  if (rm.size() > 2) docker(rm);
-  docker({"network", "rm", project + "_default"});
+  // `docker … -q` prints one id per line: run `command` on all of them at once.
+  auto remove_listed = [](const RunResult& listed, std::vector<std::string> command) {
+    const std::size_t fixed = command.size();
+    std::istringstream in(listed.out);
+    for (std::string id; std::getline(in, id);)
+      if (!id.empty()) command.push_back(id);
+    if (command.size() > fixed) docker(command);
+  };
+  const std::string label = "label=com.docker.compose.project=" + project;
+  remove_listed(docker({"ps", "-aq", "--filter", label}), {"rm", "-f"});
+  // Every network of the project, not only `_default`: `compose down` with an empty services map
+  // (engine::down) removes none of the named plane networks, and each one left behind holds one of
+  // the engine's 31 default address pools until later suites cannot create theirs.
+  remove_listed(docker({"network", "ls", "-q", "--filter", label}), {"network", "rm"});
 }
 
 }  // namespace lucid::testing

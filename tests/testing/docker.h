@@ -23,8 +23,8 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds lim
 // Builds `tag` FROM scratch holding /bin/busybox (the static one from busybox-static) plus `files`
 // (source path → path in the image), with `extra` Dockerfile lines appended (HEALTHCHECK, CMD, …).
 // ENTRYPOINT is /bin/busybox, CMD `sleep 3600`. Returns "" on success, else why not.
-// Removes every container of compose project `project` and its default network (best effort;
-// for test teardown after the project was brought down).
+// Removes every container and network of compose project `project` (best effort; for test
+// teardown after the project was brought down).
 void remove_project_containers(const std::string& project);
 
 std::string build_busybox_image(const std::string& tag,
