@@ -33,9 +33,9 @@ def recv_exact(s, n):
         buf += chunk
     return buf
 
-def socks_connect(front, onion, port):
-    """A connection to onion:port through the SOCKS5 front at `front` (name sent, remote resolution)."""
-    s = socket.create_connection(front, timeout=10)
+def socks_connect(front, onion, port, timeout=10):
+    """A connection to onion:port through the SOCKS5 proxy at `front` (name sent, remote resolution)."""
+    s = socket.create_connection(front, timeout=timeout)
     s.sendall(b"\x05\x01\x00")
     if recv_exact(s, 2) != b"\x05\x00": raise OSError("no method accepted")
     name = onion.encode()
@@ -72,39 +72,87 @@ def echo_throughput(connect, mib):
     s.close()
     return mib / d
 
+def build_probe_image(bin_dir, tmp):
+    """lucid-beta-test:e2e: FROM scratch with busybox-static and beta_probe (what the e2e suites use)."""
+    ctx = os.path.join(tmp, "ctx"); os.mkdir(ctx)
+    shutil.copy("/bin/busybox", os.path.join(ctx, "busybox"))
+    shutil.copy(os.path.join(bin_dir, "beta_probe"), os.path.join(ctx, "probe"))
+    open(os.path.join(ctx, "Dockerfile"), "w").write(
+        'FROM scratch\nCOPY busybox /bin/busybox\nCOPY probe /bin/probe\nENTRYPOINT ["/bin/busybox"]\nCMD ["sleep", "3600"]\n')
+    subprocess.run(["docker", "build", "-q", "-t", "lucid-beta-test:e2e", ctx], check=True, capture_output=True,
+                   env={**os.environ, "DOCKER_BUILDKIT": "0"})
+
+def start_betad(bin_dir, args, log_path, admin, env=None, timeout=30):
+    """betad with `args` and its admin listener on 127.0.0.1:`admin`, once /v1/health answers 200."""
+    log = open(log_path, "w")
+    p = subprocess.Popen([os.path.join(bin_dir, "betad"), "--admin", f"127.0.0.1:{admin}", *args], stdout=log,
+                         stderr=log, env=env)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if get(admin, "/v1/health")[0] == 200: return p
+        except OSError: pass
+        if p.poll() is not None: break
+        time.sleep(0.1)
+    p.kill()
+    sys.exit(f"betad did not become healthy; its log: {log_path}\n" + open(log_path).read()[-3000:])
+
+def stop_betad(p):
+    if not p: return
+    p.terminate()
+    try: p.wait(15)
+    except subprocess.TimeoutExpired: p.kill()
+
+def compare(connects, mib, ways):
+    """Set-up to a first echoed byte (median/p99 of `connects`, alternating) and echo throughput
+    (median of 3, `mib` MiB each way) for each name -> connect() of `ways`, in the same run."""
+    for c in ways.values(): echo_round(c)  # warm-up (and, through tor, the circuit)
+    lat = {k: [] for k in ways}
+    for _ in range(connects):
+        for k, c in ways.items(): lat[k].append(echo_round(c))
+    tp = {k: [] for k in ways}
+    for _ in range(3):
+        for k, c in ways.items(): tp[k].append(echo_throughput(c, mib))
+    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+    med = statistics.median
+    return {k: {"setup_to_first_echo_ms_median": round(med(lat[k]), 3), "setup_to_first_echo_ms_p99": round(q(lat[k], 0.99), 3),
+                "echo_throughput_mib_s_median_of_3": round(med(tp[k]), 2)} for k in ways}
+
+def start_echo(name, network, test_label):
+    """A busybox echo server on `network` at port 9000, labelled as service `echo` of the ops plane."""
+    sh("docker", "run", "-d", "--name", name, "--network", network, "--label", f"com.lucid.test={test_label}",
+       "--label", "com.lucid.plane=ops", "--label", "com.lucid.service=echo", "--label", "com.lucid.expose=9000",
+       "lucid-beta-test:e2e", "nc", "-ll", "-p", "9000", "-e", "/bin/busybox", "cat")
+
+def wait_published(admin, service_at_plane, timeout=20):
+    """(onion, virtual port) once beta's admin resolver answers for `service_at_plane`."""
+    deadline = time.time() + timeout
+    while True:
+        st, body = get(admin, f"/v1/resolve/{service_at_plane}")
+        if st == 200:
+            r = json.loads(body)
+            return r["onion"], r["port"]
+        if time.time() > deadline: sys.exit(f"{service_at_plane} never published")
+        time.sleep(0.05)
+
+def container_ip(name):
+    return sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).stdout.strip()
+
+def network_gateway(network):
+    return sh("docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", network).stdout.strip()
+
 def socks_vs_direct(a, prefix, admin, socks_port):
     """The SOCKS front relaying a destination of this cluster (connected directly to the container)
     against a direct TCP connection to the same echo server, alternating, in the same run."""
-    sh("docker", "run", "-d", "--name", f"{prefix}-echo", "--network", f"{prefix}-ops", "--label", f"com.lucid.test={prefix}",
-       "--label", "com.lucid.plane=ops", "--label", "com.lucid.service=echo", "--label", "com.lucid.expose=9000",
-       "lucid-beta-test:e2e", "nc", "-ll", "-p", "9000", "-e", "/bin/busybox", "cat")
-    deadline = time.time() + 20
-    while True:
-        st, body = get(admin, "/v1/resolve/echo@ops")
-        if st == 200: break
-        if time.time() > deadline: sys.exit("echo never published")
-        time.sleep(0.05)
-    r = json.loads(body)
-    onion, vport = r["onion"], r["port"]
-    ip = sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", f"{prefix}-echo").stdout.strip()
-    gw = sh("docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", f"{prefix}-ops").stdout.strip()
+    start_echo(f"{prefix}-echo", f"{prefix}-ops", prefix)
+    onion, vport = wait_published(admin, "echo@ops")
+    ip, gw = container_ip(f"{prefix}-echo"), network_gateway(f"{prefix}-ops")
     direct = lambda: socket.create_connection((ip, 9000), timeout=10)
     front = lambda: socks_connect((gw, socks_port), onion, vport)
-    for c in (direct, front): echo_round(c)  # warm-up
-    d_lat, f_lat = [], []
-    for _ in range(a.connects):
-        d_lat.append(echo_round(direct)); f_lat.append(echo_round(front))
-    d_tp, f_tp = [], []
-    for _ in range(3):
-        d_tp.append(echo_throughput(direct, a.mib)); f_tp.append(echo_throughput(front, a.mib))
-    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
-    med = statistics.median
-    return {"connects": a.connects, "mib_each_way": a.mib,
-            "setup_to_first_echo_ms": {"direct_median": round(med(d_lat), 3), "front_median": round(med(f_lat), 3),
-                                       "direct_p99": round(q(d_lat, 0.99), 3), "front_p99": round(q(f_lat, 0.99), 3),
-                                       "ratio_median": round(med(f_lat) / med(d_lat), 2)},
-            "echo_throughput_mib_s": {"direct_median_of_3": round(med(d_tp), 1), "front_median_of_3": round(med(f_tp), 1),
-                                      "ratio": round(med(f_tp) / med(d_tp), 2)}}
+    r = compare(a.connects, a.mib, {"direct": direct, "front": front})
+    return {"connects": a.connects, "mib_each_way": a.mib, **r,
+            "ratio_setup_median": round(r["front"]["setup_to_first_echo_ms_median"] / r["direct"]["setup_to_first_echo_ms_median"], 2),
+            "ratio_throughput": round(r["front"]["echo_throughput_mib_s_median_of_3"] / r["direct"]["echo_throughput_mib_s_median_of_3"], 2)}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -121,28 +169,13 @@ def main():
     socks_port = free_port()
     betad = None
     try:
-        ctx = os.path.join(tmp, "ctx"); os.mkdir(ctx)
-        shutil.copy("/bin/busybox", os.path.join(ctx, "busybox"))
-        shutil.copy(os.path.join(a.bin, "beta_probe"), os.path.join(ctx, "probe"))
-        open(os.path.join(ctx, "Dockerfile"), "w").write(
-            'FROM scratch\nCOPY busybox /bin/busybox\nCOPY probe /bin/probe\nENTRYPOINT ["/bin/busybox"]\nCMD ["sleep", "3600"]\n')
-        subprocess.run(["docker", "build", "-q", "-t", "lucid-beta-test:e2e", ctx], check=True, capture_output=True,
-                       env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        build_probe_image(a.bin, tmp)
         sh("docker", "network", "create", "--label", "com.lucid.plane=ops", "--label", f"com.lucid.test={prefix}", f"{prefix}-ops")
-        log = open(os.path.join(tmp, "betad.log"), "w")
-        betad = subprocess.Popen([os.path.join(a.bin, "betad"), "--cluster-id", "bench", "--planes", "ops",
-                                  "--key-dir", os.path.join(tmp, "keys"), "--state-dir", os.path.join(tmp, "tor"),
-                                  "--socks", "127.0.0.1:auto", "--disable-network", "--scope-label", f"com.lucid.test={prefix}",
-                                  "--admin", f"127.0.0.1:{admin}", "--resolver-port", str(free_port()),
-                                  "--socks-port", str(socks_port), "--metrics-port", "0"], stdout=log, stderr=log)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if get(admin, "/v1/health")[0] == 200: break
-            except OSError: pass
-            time.sleep(0.1)
-        else:
-            sys.exit("betad did not become healthy")
+        betad = start_betad(a.bin, ["--cluster-id", "bench", "--planes", "ops",
+                                    "--key-dir", os.path.join(tmp, "keys"), "--state-dir", os.path.join(tmp, "tor"),
+                                    "--socks", "127.0.0.1:auto", "--disable-network", "--scope-label", f"com.lucid.test={prefix}",
+                                    "--resolver-port", str(free_port()),
+                                    "--socks-port", str(socks_port), "--metrics-port", "0"], os.path.join(tmp, "betad.log"), admin)
         lat = []
         for i in range(a.starts):
             name = f"{prefix}-svc{i}"
@@ -184,10 +217,7 @@ def main():
                                     "p50": round(q(0.50), 3), "p99": round(q(0.99), 3), "max": round(samples[-1], 3),
                                     "throughput_rps": round(len(samples) / wall)}}, indent=2))
     finally:
-        if betad:
-            betad.terminate()
-            try: betad.wait(15)
-            except subprocess.TimeoutExpired: betad.kill()
+        stop_betad(betad)
         ids = sh("docker", "ps", "-aq", "--filter", f"label=com.lucid.test={prefix}", check=False).stdout.split()
         if ids: sh("docker", "rm", "-f", *ids, check=False)
         sh("docker", "network", "rm", f"{prefix}-ops", check=False)

@@ -10,6 +10,7 @@
 
 #include "lucid/beta/acl.h"
 #include "lucid/beta/admin_client.h"
+#include "lucid/fleet/model.h"
 
 namespace {
 
@@ -62,7 +63,31 @@ int main(int argc, char** argv) {
     code = r->status == 200 ? 0 : 1;
   });
   auto* onions = app.add_subcommand("onions", "the onion of each plane and its published ports");
-  onions->callback([&] { code = show(lucid::beta::admin_get(admin, "/v1/onions")); });
+  bool pins = false;
+  onions->add_flag("--pins", pins,
+                   "print this cluster's onion pins instead, one BETA_ONION_<PLANE>=<address>.onion line per "
+                   "plane, for its clusters/<id>/.env in the config repo");
+  onions->footer(
+      "Other clusters' betas relay callers of a plane to the addresses a cluster pins in its .env\n"
+      "(docs/operations.md \"Reaching other sites\"); `betactl onions --pins >> clusters/<id>/.env`\n"
+      "on the site, then commit and sign, publishes them.");
+  onions->callback([&] {
+    auto r = lucid::beta::admin_get(admin, "/v1/onions");
+    if (!pins || !r || r->status != 200) {
+      code = show(r);
+      return;
+    }
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || !j["onions"].is_array()) {
+      fmt::print(stderr, "betactl: betad's /v1/onions is not the expected JSON\n");
+      code = 2;
+      return;
+    }
+    for (const auto& o : j["onions"])
+      if (o.is_object() && o["plane"].is_string() && o["address"].is_string())
+        fmt::print("{}={}\n", lucid::fleet::onion_pin_key(o["plane"].get<std::string>()),
+                   o["address"].get<std::string>());
+  });
   std::string target;
   auto* resolve = app.add_subcommand("resolve", "resolve SERVICE@PLANE (as the operator)");
   resolve->add_option("target", target, "SERVICE@PLANE")->required();

@@ -4,10 +4,12 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "lucid/base/files.h"
 #include "lucid/base/process_hardening.h"
 #include "lucid/beta/betad.h"
 #include "lucid/beta/log.h"
@@ -61,6 +63,22 @@ int main(int argc, char** argv) {
   app.add_option("--socks-port", config.socks_port,
                  "port of the SOCKS5 front on beta's address on each plane network (TOR_SOCKS=beta:PORT): "
                  "onion names of the caller's own plane only, as policies/acl.yaml allows (0: none)");
+  std::string directory, tunnels, tor_config;
+  app.add_option(
+      "--directory", directory,
+      "onions of other clusters the SOCKS front may relay through tor (YAML: clusters: {ID: "
+      "{PLANE: ADDRESS.onion}}); default: the text of env BETA_DIRECTORY (the cluster render gives "
+      "the deployed beta the other clusters' BETA_ONION_<PLANE> pins there), else none");
+  app.add_option(
+      "--tunnels", tunnels,
+      "tunnels for programs that cannot speak SOCKS (policies/tunnels.yaml: tunnels: [{at: CLUSTER, plane: "
+      "PLANE, listen: PORT, to: SERVICE:PORT@CLUSTER}]); this cluster's entries listen on beta's address on "
+      "their plane and lead through tor to the other cluster's onion (its pin in the directory); default: "
+      "the "
+      "text of env BETA_TUNNELS (the cluster render sets it from the config repo), else none");
+  app.add_option("--tor-config", tor_config,
+                 "lines appended to tor's torrc, one option per line (e.g. a private test network's "
+                 "DirAuthority lines from scripts/tor-test-network)");
   app.add_option("--udp-ban", udp_ban_method,
                  "how the UDP ban enters a container's network namespace: container (a helper container "
                  "of --udp-ban-image sharing it, holding only NET_ADMIN), nsenter (betad as root on a "
@@ -94,6 +112,24 @@ int main(int argc, char** argv) {
     config.acl_file = acl;
   else if (const char* text = std::getenv("BETA_ACL_POLICY"); text && *text)
     config.acl_text = text;
+  if (!directory.empty())
+    config.directory_file = directory;
+  else if (const char* text = std::getenv("BETA_DIRECTORY"); text && *text)
+    config.directory_text = text;
+  if (!tunnels.empty())
+    config.tunnels_file = tunnels;
+  else if (const char* text = std::getenv("BETA_TUNNELS"); text && *text)
+    config.tunnels_text = text;
+  if (!tor_config.empty()) {
+    auto text = lucid::read_text_file(tor_config);
+    if (!text) {
+      fmt::print(stderr, "betad: --tor-config: {}\n", text.error().message);
+      return 2;
+    }
+    std::istringstream lines(*text);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] != '#') config.tor.extra_lines.push_back(line);
+  }
   config.udp_ban.method = no_udp_ban ? lucid::beta::UdpBanMethod::kOff
                                      : lucid::beta::parse_udp_ban_method(udp_ban_method).value();
 

@@ -20,6 +20,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
 std::uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -31,13 +38,6 @@ std::uint16_t free_port() {
   ::close(fd);
   return ntohs(sa.sin_port);
 }
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 testing::RunResult docker(const std::vector<std::string>& args) {
   return testing::docker(args);
@@ -70,12 +70,12 @@ std::string test_image(std::string& why) {
   return tag;
 }
 
-BetaEnv::BetaEnv() {
+BetaEnv::BetaEnv(Options options) : options_(std::move(options)) {
   why_ = ensure_docker();
   if (!why_.empty()) return;
   image_ = test_image(why_);
   if (!why_.empty()) return;
-  prefix_ = "lucidbeta" + std::to_string(::getpid());
+  prefix_ = "lucidbeta" + std::to_string(::getpid()) + options_.instance;
   for (const char* plane : {"ops", "chain", "wallet"}) {
     auto r = docker({"network", "create", "--label", std::string("com.lucid.plane=") + plane, "--label",
                      "com.lucid.test=" + prefix_, network(plane)});
@@ -111,14 +111,13 @@ std::optional<int> BetaEnv::start_betad_expect_exit(std::chrono::milliseconds li
   std::vector<std::string> args{
       (testing::bin_dir() / "betad").string(),
       "--cluster-id",
-      "e2e",
+      options_.cluster_id,
       "--key-dir",
       key_dir().string(),
       "--state-dir",
       (dir_ / "tor").string(),
       "--socks",
-      "127.0.0.1:auto",
-      "--disable-network",
+      options_.tor_socks,
       "--acl",
       (std::filesystem::path(LUCID_SOURCE_DIR) / "deploy/policies/acl.yaml").string(),
       "--scope-label",
@@ -127,12 +126,15 @@ std::optional<int> BetaEnv::start_betad_expect_exit(std::chrono::milliseconds li
       admin(),
       "--resolver-port",
       std::to_string(resolver_port_)};
+  if (!options_.tor_network) args.push_back("--disable-network");
+  args.insert(args.end(), options_.extra_betad_args.begin(), options_.extra_betad_args.end());
   std::string log = (dir_ / "betad.log").string();
   pid_t pid = ::fork();
   if (pid == 0) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    for (const auto& [name, value] : options_.environment) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -187,7 +189,8 @@ nlohmann::json BetaEnv::admin_json(const std::string& path, long* status) const 
 }
 
 std::string BetaEnv::run_container(const std::string& name, const std::string& plane,
-                                   const std::map<std::string, std::string>& labels) {
+                                   const std::map<std::string, std::string>& labels,
+                                   const std::vector<std::string>& command) {
   std::string full = prefix_ + "-" + name;
   std::vector<std::string> args{"run",       "-d",           "--name",  full,
                                 "--network", network(plane), "--label", "com.lucid.test=" + prefix_};
@@ -196,6 +199,7 @@ std::string BetaEnv::run_container(const std::string& name, const std::string& p
     args.push_back(k + "=" + v);
   }
   args.push_back(image_);
+  args.insert(args.end(), command.begin(), command.end());
   auto r = docker(args);
   containers_.push_back(full);
   return r.exit_code == 0 ? full : std::string();

@@ -23,12 +23,26 @@ std::string ensure_docker();
 // Builds (once per process) the test image; returns its tag or "" with `why` set.
 std::string test_image(std::string& why);
 testing::RunResult docker(const std::vector<std::string>& args);
+// A loopback TCP port nothing listens on at the time of the call.
+std::uint16_t free_port();
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit,
                 std::chrono::milliseconds step = std::chrono::milliseconds(100));
 
 class BetaEnv {
  public:
-  BetaEnv();
+  struct Options {
+    // Tells several environments of one process apart (two sites): part of every name.
+    std::string instance;
+    std::string cluster_id = "e2e";
+    // tor joins a network (a private one: --tor-config in extra_betad_args); else DisableNetwork 1.
+    bool tor_network = false;
+    // tor's SocksPort; "auto" unless a test needs it fixed (the SOCKS front's --directory does).
+    std::string tor_socks = "127.0.0.1:auto";
+    std::vector<std::string> extra_betad_args;
+    std::map<std::string, std::string> environment;  // betad's, beside the test's own
+  };
+  BetaEnv() : BetaEnv(Options{}) {}
+  explicit BetaEnv(Options options);
   ~BetaEnv();
   const std::string& prefix() const { return prefix_; }
   const std::string& image() const { return image_; }
@@ -49,9 +63,11 @@ class BetaEnv {
   testing::RunResult betactl(const std::vector<std::string>& args) const;
   nlohmann::json admin_json(const std::string& path, long* status = nullptr) const;
 
-  // Runs a labeled container on `plane`'s network; returns its name.
+  // Runs a labeled container on `plane`'s network (`command`: the image's `sleep 3600` when empty);
+  // returns its name.
   std::string run_container(const std::string& name, const std::string& plane,
-                            const std::map<std::string, std::string>& labels);
+                            const std::map<std::string, std::string>& labels,
+                            const std::vector<std::string>& command = {});
   std::string container_ip(const std::string& name, const std::string& plane) const;
   pid_t container_pid(const std::string& name) const;
   // busybox wget from inside `name` to the resolver on its plane's gateway: HTTP status or -1.
@@ -61,6 +77,7 @@ class BetaEnv {
   const std::string& why() const { return why_; }
 
  private:
+  Options options_;
   std::string why_;
   std::string prefix_, image_;
   testing::ScratchDir dir_;

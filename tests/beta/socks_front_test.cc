@@ -3,6 +3,10 @@
 // deployed (beta_deployed_e2e_test.cc).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+
+#include "lucid/beta/onion_key.h"
 #include "lucid/beta/socks_front.h"
 
 namespace lucid::beta {
@@ -46,6 +50,11 @@ TEST(SocksRequest, RefusesWhatItDoesNotServe) {
   EXPECT_EQ(parse_socks_request(std::string{4, 1, 0, 1, 0})->refusal, kSocksGeneralFailure) << "SOCKS4";
 }
 
+// A valid v3 address (version and checksum), of a fresh key.
+std::string real_onion() {
+  return OnionIdentity::generate().address();
+}
+
 class SocksDecide : public ::testing::Test {
  protected:
   static std::string onion(char c) { return std::string(56, c); }
@@ -67,10 +76,11 @@ class SocksDecide : public ::testing::Test {
   }
   SocksDecision decide(const std::string& host, std::uint16_t port, const std::string& caller,
                        const std::string& plane, std::uint8_t type = 3) const {
-    return decide_socks({type, host, port}, caller, plane, planes, acl);
+    return decide_socks({type, host, port}, caller, plane, planes, directory, acl);
   }
   AclPolicy acl;
   std::map<std::string, PlaneState> planes;
+  OnionDirectory directory;
 };
 
 TEST_F(SocksDecide, RelaysAnAllowedCallerToItsOwnPlanesServiceDirectly) {
@@ -103,7 +113,48 @@ TEST_F(SocksDecide, RefusesOtherPlanesClearnetLiteralsAndWhatTheAclDenies) {
   EXPECT_NE(denied.reason.find("deny-by-default"), std::string::npos) << denied.reason;
   auto unknown = decide(onion('c') + ".onion", 1001, "node-worker", "ops");
   EXPECT_EQ(unknown.reply, kSocksNotAllowed);
-  EXPECT_NE(unknown.reason.find("not an onion of this cluster"), std::string::npos) << unknown.reason;
+  EXPECT_NE(unknown.reason.find("neither an onion of this cluster nor one beta's directory names"),
+            std::string::npos)
+      << unknown.reason;
+}
+
+TEST_F(SocksDecide, OnionsOfOtherClustersGoThroughTorOnlyOnTheCallersOpenPlane) {
+  const std::string remote_ops = real_onion(), remote_wallet = real_onion();
+  auto upper = remote_wallet;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return std::toupper(c); });
+  auto parsed = parse_onion_directory("clusters:\n  site-b:\n    ops: " + remote_ops +
+                                      ".onion\n    wallet: " + upper + ".onion\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  directory = *parsed;
+  auto relayed = decide(remote_ops + ".onion", 10443, "node-worker", "ops");
+  EXPECT_EQ(relayed.reply, kSocksSucceeded) << relayed.reason;
+  EXPECT_TRUE(relayed.via_tor);
+  EXPECT_EQ(relayed.target, remote_ops + ".onion");
+  auto cross = decide(remote_ops + ".onion", 10443, "walletd", "wallet");
+  EXPECT_EQ(cross.reply, kSocksNotAllowed);
+  EXPECT_NE(cross.reason.find("planes never bridge"), std::string::npos) << cross.reason;
+  auto deny = decide(remote_wallet + ".onion", 10443, "walletd", "wallet");
+  EXPECT_EQ(deny.reply, kSocksNotAllowed) << "a deny-by-default plane's remote services are not known yet";
+  EXPECT_NE(deny.reason.find("deny-by-default"), std::string::npos) << deny.reason;
+}
+
+TEST(OnionDirectory, RefusesWhatIsNotAV3OnionOrIsListedTwice) {
+  const std::string a = real_onion();
+  EXPECT_FALSE(parse_onion_directory("clusters: []\n"));
+  EXPECT_FALSE(parse_onion_directory("clusters:\n  b:\n    ops: example.com\n"));
+  EXPECT_FALSE(
+      parse_onion_directory("clusters:\n  b:\n    ops: " + a + "\n  c:\n    ops: " + a + ".onion\n"));
+  auto bad = parse_onion_directory("clusters:\n  b:\n    ops: 1234.onion\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("clusters.b.ops"), std::string::npos) << bad.error().message;
+  // The right length and alphabet, a wrong checksum: a typo is caught here.
+  auto typo = a;
+  typo[10] = typo[10] == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(parse_onion_directory("clusters:\n  b:\n    ops: " + typo + "\n"));
+  auto ok = parse_onion_directory("clusters:\n  b:\n    ops: " + a + "\n");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->at(a).cluster, "b");
+  EXPECT_EQ(ok->at(a).plane, "ops");
 }
 
 TEST_F(SocksDecide, FailsClosedWhileThePlaneIsNotPublishedAndRefusesAnEmptyPort) {

@@ -5,6 +5,8 @@
 #include <regex>
 #include <sstream>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -150,6 +152,29 @@ TEST(LintRobustness, CycleFindingNamesThePath) {
   EXPECT_TRUE(it->message.find("walletd -> tron-node -> walletd") != std::string::npos ||
               it->message.find("tron-node -> walletd -> tron-node") != std::string::npos)
       << it->message;
+}
+
+// Each mistake of a tunnel is its own finding, at its line, saying what beta would do with it.
+TEST(LintTunnels, EachMistakeIsNamedAtItsLine) {
+  ScratchDir dir;
+  auto findings = lint_fixture(fixtures_dir() / "planes/tunnels/fail", dir);
+  std::vector<std::string> got;
+  for (const auto& f : findings)
+    if (f.rule_id == "planes/tunnels") got.push_back(fmt::format("{}:{}: {}", f.file, f.line, f.message));
+  const std::vector<std::string> want = {
+      "policies/tunnels.yaml:4: tunnels[0].listen: beta already listens on port 9050 (resolver 7000, SOCKS "
+      "9050, "
+      "metrics 9105)",
+      "policies/tunnels.yaml:5: tunnels[0]: cluster site-2 pins no wallet onion (BETA_ONION_WALLET in "
+      "clusters/site-2/.env); beta of site-1 would refuse to start",
+      "policies/tunnels.yaml:5: tunnels[0].to: tron-node does not expose port 8080 (com.lucid.expose)",
+      "policies/tunnels.yaml:6: tunnels[1].at: no cluster 'site-3' in clusters.yaml",
+      "policies/tunnels.yaml:9: tunnels[1].to: walletd is on plane 'wallet', not ops",
+      "policies/tunnels.yaml:10: tunnels[2].to: 'tron-node@site-2' is not <service>:<port>@<cluster>",
+  };
+  for (const auto& w : want)
+    EXPECT_NE(std::find(got.begin(), got.end(), w), got.end()) << w << "\nnot among:\n"
+                                                               << fmt::format("{}", fmt::join(got, "\n"));
 }
 
 TEST(LintRobustness, MissingComposeFileIsAFileFinding) {

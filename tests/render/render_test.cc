@@ -164,6 +164,47 @@ TEST(Render, EveryClusterOfTheReferenceRepo) {
   }
 }
 
+// What a cluster render gives beta from the rest of the repo: policies/acl.yaml as BETA_ACL_POLICY,
+// policies/tunnels.yaml as BETA_TUNNELS, and the onions *other* clusters pin (BETA_ONION_<PLANE>) as
+// BETA_DIRECTORY; a bad pin stops it.
+TEST(Render, BetaGetsTheAclTunnelsAndTheOtherClustersOnionPins) {
+  lucid::testing::ScratchDir dir;
+  fs::copy(fs::path(LUCID_SOURCE_DIR) / "deploy", dir.path(), fs::copy_options::recursive);
+  // Addresses of real keys (tor printed them); the checksum is checked.
+  const std::string ops = "dnfpddjvweky26nbx5tgupiqpkz6sshqigpyu6pk4zptfvgdxdrabhad.onion";
+  const std::string chain = "ydyxjfay6agmkjayg72k443qmelhl2i6jtqd7z2vacecxpjphg5hy6qd.onion";
+  std::ofstream(dir / "clusters/core-chain-1/.env", std::ios::app)
+      << "BETA_ONION_OPS=" << ops << "\nBETA_ONION_CHAIN=" << chain << "\n";
+  auto beta_env = [&](const std::string& cluster) {
+    render::LeaveReferences secrets;
+    auto plan = render::render_cluster(dir.path(), cluster, secrets);
+    EXPECT_TRUE(plan) << cluster << ": " << plan.error().message;
+    return plan ? plan->document["services"]["beta"]["environment"] : json();
+  };
+  EXPECT_FALSE(beta_env("canary-chain-1").contains("BETA_TUNNELS"));  // deploy/ declares none
+  const std::string tunnels =
+      "tunnels:\n  - at: canary-chain-1\n    plane: chain\n    listen: 12380\n"
+      "    to: blockchain-core:2380@core-chain-1\n";
+  std::ofstream(dir / "policies/tunnels.yaml") << tunnels;
+  auto canary = beta_env("canary-chain-1");
+  std::ifstream acl(dir / "policies/acl.yaml");
+  EXPECT_EQ(canary["BETA_ACL_POLICY"], std::string(std::istreambuf_iterator<char>(acl), {}));
+  EXPECT_EQ(canary["BETA_TUNNELS"], tunnels);
+  EXPECT_EQ(canary["BETA_DIRECTORY"],
+            "clusters:\n  \"core-chain-1\":\n    chain: " + chain + "\n    ops: " + ops + "\n");
+  // A cluster's own pins are not in its directory; with no other pin there is none.
+  EXPECT_FALSE(beta_env("core-chain-1").contains("BETA_DIRECTORY"));
+
+  std::ofstream(dir / "clusters/obs-1/.env", std::ios::app)
+      << "BETA_ONION_OPS=" << ops.substr(0, 55) << "x.onion\n";
+  render::LeaveReferences secrets;
+  auto bad = render::render_cluster(dir.path(), "canary-chain-1", secrets);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("clusters/obs-1/.env:"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("BETA_ONION_OPS is not a v3 onion address"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(Model, MalformedInputsBecomeFindings) {
   lucid::testing::ScratchDir dir;
   fs::create_directories(dir / "infrastructure/compose");

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "lucid/base/files.h"
+#include "lucid/base/tcp.h"
 #include "lucid/beta/acl.h"
 #include "lucid/beta/log.h"
 #include "lucid/beta/namespace_rules.h"
@@ -41,6 +43,64 @@ Result<UdpBanSettings> concrete_udp_ban(const engine::DockerClient& docker, UdpB
     s.helper_image = self->value("Image", "");
   }
   return s;
+}
+
+// A setting given as a file (a command-line option, which wins) or as its text (an environment
+// variable the cluster render sets), with a name for where it came from; nullopt when neither is.
+struct SettingText {
+  std::string text, source;
+};
+Result<std::optional<SettingText>> setting_text(const std::optional<std::filesystem::path>& file,
+                                                const std::optional<std::string>& text, const char* option,
+                                                const char* variable, const char* what) {
+  if (file) {
+    auto read = read_text_file(*file);
+    if (!read) return std::unexpected(with_context(option, read.error()));
+    return SettingText{std::move(*read), file->string()};
+  }
+  if (text) return SettingText{*text, fmt::format("{} in the config repo ({})", what, variable)};
+  return std::optional<SettingText>();
+}
+
+// Other clusters' onions the SOCKS front relays through tor: --directory, else BETA_DIRECTORY (the
+// cluster render's copy of the other clusters' pins), else none. Where it came from is logged.
+Result<OnionDirectory> load_directory(const BetadConfig& c) {
+  auto setting = setting_text(c.directory_file, c.directory_text, "--directory", "BETA_DIRECTORY",
+                              "the other clusters' onion pins");
+  if (!setting) return std::unexpected(setting.error());
+  if (!*setting) {
+    log_line("socks",
+             "no directory: other clusters' onions are refused (no --directory and no BETA_DIRECTORY)");
+    return OnionDirectory{};
+  }
+  auto directory = parse_onion_directory((*setting)->text);
+  if (!directory) return std::unexpected(with_context((*setting)->source, directory.error()));
+  if (!directory->empty() && !tcp::parse_ipv4_endpoint(c.tor.socks_listen))
+    return fail(
+        ErrorKind::kInvalidArgument,
+        fmt::format("{}: the SOCKS front relays other clusters' onions through tor's SocksPort, which must "
+                    "then be a fixed ip:port (--socks {} is not one)",
+                    (*setting)->source, c.tor.socks_listen));
+  log_line("socks", fmt::format("directory from {}: {} onion(s) of other clusters", (*setting)->source,
+                                directory->size()));
+  return directory;
+}
+
+// This cluster's tunnels: --tunnels, else BETA_TUNNELS (policies/tunnels.yaml of the config repo),
+// else none. An entry of this cluster that cannot be served stops betad with the reason, like a
+// policy that does not parse: the commit never turns healthy.
+Result<std::vector<TunnelRoute>> load_tunnels(const BetadConfig& c, const OnionDirectory& directory) {
+  auto setting =
+      setting_text(c.tunnels_file, c.tunnels_text, "--tunnels", "BETA_TUNNELS", "policies/tunnels.yaml");
+  if (!setting) return std::unexpected(setting.error());
+  if (!*setting) return std::vector<TunnelRoute>{};
+  auto tunnels = parse_tunnels((*setting)->text);
+  if (!tunnels) return std::unexpected(with_context((*setting)->source, tunnels.error()));
+  const std::set<std::uint16_t> taken{c.resolver_port, c.socks_port, c.metrics_port};
+  auto routes = tunnel_routes(*tunnels, c.cluster_id, c.planes, directory, taken);
+  if (!routes) return std::unexpected(with_context((*setting)->source, routes.error()));
+  log_line("tunnel", fmt::format("{} tunnel(s) of this cluster from {}", routes->size(), (*setting)->source));
+  return routes;
 }
 
 // The policy and where it came from, logged so an operator sees which one beta enforces.
@@ -112,7 +172,14 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
       [&publisher](const std::string& plane, const std::vector<PlaneTarget>& targets) {
         publisher.set_targets(plane, targets);
       });
-  d->socks_ = std::make_unique<SocksFront>(*acl, *d->publisher_, *d->watcher_);
+  auto directory = load_directory(c);
+  if (!directory) return std::unexpected(directory.error());
+  auto tunnels = load_tunnels(c, *directory);
+  if (!tunnels) return std::unexpected(tunnels.error());
+  SocksFront::Options socks_options;
+  socks_options.tor_socks = c.tor.socks_listen;
+  d->socks_ = std::make_unique<SocksFront>(*acl, std::move(*directory), std::move(*tunnels), *d->publisher_,
+                                           *d->watcher_, socks_options);
   d->api_ = std::make_unique<ResolverApi>(c.planes, std::move(*acl), *d->publisher_, *d->watcher_);
   d->api_->attach_socks(*d->socks_);
   return d;
@@ -137,6 +204,9 @@ Result<Betad::Listeners> Betad::listeners() const {
     if (config_.metrics_port != 0 && net.plane == config_.metrics_plane)
       out.metrics.push_back(fmt::format("{}:{}", ip, config_.metrics_port));
     if (config_.socks_port != 0) where.socks[fmt::format("{}:{}", ip, config_.socks_port)] = net.plane;
+    for (std::size_t i = 0; i < socks_->tunnels().size(); ++i)
+      if (socks_->tunnels()[i].tunnel.plane == net.plane)
+        where.tunnels[fmt::format("{}:{}", ip, socks_->tunnels()[i].tunnel.listen)] = i;
   }
   for (const auto& entry : config_.resolver_listen) {
     auto eq = entry.find('=');
@@ -156,7 +226,7 @@ Status Betad::start() {
   auto where = listeners();
   if (!where) return std::unexpected(where.error());
   if (auto s = api_->start(std::move(where->api)); !s) return s;
-  if (auto s = socks_->start(where->socks); !s) return s;
+  if (auto s = socks_->start(where->socks, where->tunnels); !s) return s;
   if (auto s = publisher_->start(); !s) return s;
   watcher_->start();
   log_line("betad",

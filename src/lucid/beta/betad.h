@@ -49,6 +49,14 @@ struct BetadConfig {
   // The SOCKS front (TOR_SOCKS=beta:9050): beta's address on each plane network (on a host: its
   // gateway) at this port. 0: none.
   std::uint16_t socks_port = 9050;
+  // Onions of other clusters the SOCKS front may relay through tor (socks_front.h); none: only this
+  // cluster's.
+  std::optional<std::filesystem::path> directory_file;
+  std::optional<std::string> directory_text;  // the same YAML, from env BETA_DIRECTORY
+  // This cluster's tunnels (tunnels.h): policies/tunnels.yaml as a file (--tunnels), else its text
+  // (env BETA_TUNNELS, which the cluster render sets); none: no tunnel.
+  std::optional<std::filesystem::path> tunnels_file;
+  std::optional<std::string> tunnels_text;
   // kAuto: a helper container of beta's own image when betad runs in a container the engine knows,
   // else nsenter. An empty helper image means beta's own.
   UdpBanSettings udp_ban;
@@ -76,7 +84,8 @@ class Betad {
   // addresses on the plane networks found now.
   struct Listeners {
     ResolverApi::Listeners api;
-    std::map<std::string, std::string> socks;  // "ip:port" -> plane
+    std::map<std::string, std::string> socks;    // "ip:port" -> plane
+    std::map<std::string, std::size_t> tunnels;  // "ip:port" -> index into socks_->tunnels()
   };
   Result<Listeners> listeners() const;
 

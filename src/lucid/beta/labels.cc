@@ -6,6 +6,7 @@
 
 #include "lucid/base/number.h"
 #include "lucid/crypto/blake3.h"
+#include "lucid/fleet/model.h"
 
 namespace lucid::beta {
 
@@ -51,10 +52,7 @@ Result<ServiceLabels> parse_service_labels(const std::map<std::string, std::stri
   auto service = labels.find(kServiceLabel);
   if (service == labels.end()) return fail(ErrorKind::kInvalidArgument, "label com.lucid.service is missing");
   const std::string& s = service->second;
-  bool ok = !s.empty() && s.size() <= 63 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
-  for (char c : s)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
-  if (!ok)
+  if (!fleet::is_service_name(s))
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("com.lucid.service='{}' is not a service name", s.substr(0, 64)));
   out.service = s;

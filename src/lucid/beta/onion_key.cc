@@ -19,27 +19,14 @@ namespace lucid::beta {
 namespace {
 
 constexpr std::string_view kKeyHeader = "lucid-beta-onion-key-v1 ";
-constexpr std::uint8_t kVersion = 0x03;
 
-void digest(const EVP_MD* md, std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
-            std::span<const std::uint8_t> c, std::uint8_t* out) {
+void sha512(std::span<const std::uint8_t> in, std::uint8_t* out) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned len = 0;
-  EVP_DigestInit_ex(ctx, md, nullptr);
-  EVP_DigestUpdate(ctx, a.data(), a.size());
-  EVP_DigestUpdate(ctx, b.data(), b.size());
-  EVP_DigestUpdate(ctx, c.data(), c.size());
+  EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr);
+  EVP_DigestUpdate(ctx, in.data(), in.size());
   EVP_DigestFinal_ex(ctx, out, &len);
   EVP_MD_CTX_free(ctx);
-}
-
-std::array<std::uint8_t, 2> checksum(const OnionPublicKey& pk) {
-  static constexpr std::string_view kPrefix = ".onion checksum";
-  std::uint8_t h[32];
-  const std::uint8_t version = kVersion;
-  digest(EVP_sha3_256(), {reinterpret_cast<const std::uint8_t*>(kPrefix.data()), kPrefix.size()}, pk,
-         {&version, 1}, h);
-  return {h[0], h[1]};
 }
 
 bool valid_name(std::string_view s) {
@@ -51,73 +38,13 @@ bool valid_name(std::string_view s) {
 
 }  // namespace
 
-std::string base32_lower(std::span<const std::uint8_t> bytes) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::uint8_t b : bytes) {
-    buffer = (buffer << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out.push_back(kAlphabet[(buffer >> (bits - 5)) & 31]);
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 31]);
-  return out;
-}
-
-std::string onion_address(const OnionPublicKey& public_key) {
-  std::array<std::uint8_t, 35> raw{};
-  std::copy(public_key.begin(), public_key.end(), raw.begin());
-  auto sum = checksum(public_key);
-  raw[32] = sum[0];
-  raw[33] = sum[1];
-  raw[34] = kVersion;
-  return base32_lower(raw);
-}
-
-Result<OnionPublicKey> parse_onion_address(std::string_view address) {
-  if (address.ends_with(".onion")) address.remove_suffix(6);
-  if (address.size() != 56) return fail(ErrorKind::kInvalidArgument, "onion address must have 56 characters");
-  std::array<std::uint8_t, 35> raw{};
-  std::uint64_t buffer = 0;
-  int bits = 0;
-  std::size_t n = 0;
-  for (char c : address) {
-    int v;
-    if (c >= 'a' && c <= 'z')
-      v = c - 'a';
-    else if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= '2' && c <= '7')
-      v = c - '2' + 26;
-    else
-      return fail(ErrorKind::kInvalidArgument, "onion address has a character outside base32");
-    buffer = (buffer << 5) | static_cast<unsigned>(v);
-    bits += 5;
-    if (bits >= 8) {
-      raw[n++] = static_cast<std::uint8_t>(buffer >> (bits - 8));
-      bits -= 8;
-    }
-  }
-  OnionPublicKey pk{};
-  std::copy(raw.begin(), raw.begin() + 32, pk.begin());
-  if (raw[34] != kVersion) return fail(ErrorKind::kInvalidArgument, "onion address is not version 3");
-  auto sum = checksum(pk);
-  if (raw[32] != sum[0] || raw[33] != sum[1])
-    return fail(ErrorKind::kInvalidArgument, "onion address checksum does not match");
-  return pk;
-}
-
 OnionIdentity OnionIdentity::from_seed(const SecretArray<32>& seed) {
   OnionIdentity id;
   id.seed_ = seed;
   crypto::Ed25519Seed s;
   std::copy(seed.data(), seed.data() + 32, s.data());
   id.public_key_ = crypto::Ed25519KeyPair::from_seed(s).public_key();
-  digest(EVP_sha512(), seed.span(), {}, {}, id.expanded_.data());
+  sha512(seed.span(), id.expanded_.data());
   id.expanded_.data()[0] &= 248;
   id.expanded_.data()[31] &= 63;
   id.expanded_.data()[31] |= 64;

@@ -1,5 +1,5 @@
 // Tor v3 onion identities: an Ed25519 seed per plane, the 64-byte expanded key that tor's ADD_ONION
-// takes (ED25519-V3), and the rend-spec-v3 address: base32(pubkey ‖ SHA3-256 checksum[:2] ‖ 0x03).
+// takes (ED25519-V3), and its address (crypto/onion_address.h).
 #pragma once
 
 #include <array>
@@ -11,17 +11,15 @@
 #include "lucid/base/result.h"
 #include "lucid/base/secret.h"
 #include "lucid/base/secret_bytes.h"
+#include "lucid/crypto/onion_address.h"
 
 namespace lucid::beta {
 
-using OnionPublicKey = std::array<std::uint8_t, 32>;
-
-// The 56-character v3 address (lower case, without ".onion").
-std::string onion_address(const OnionPublicKey& public_key);
-// Parses "<56 chars>[.onion]" and checks version and checksum; returns the public key.
-Result<OnionPublicKey> parse_onion_address(std::string_view address);
-// RFC 4648 base32, lower case, no padding.
-std::string base32_lower(std::span<const std::uint8_t> bytes);
+// The address format lives in crypto (lint and render check pinned addresses with it).
+using crypto::base32_lower;
+using crypto::onion_address;
+using crypto::OnionPublicKey;
+using crypto::parse_onion_address;
 
 class OnionIdentity {
  public:

@@ -245,9 +245,11 @@ std::string ResolverApi::metrics() const {
   if (socks_ != nullptr) {
     const auto socks = socks_->counters();
     m.family("beta_socks_connections_total", "counter",
-             "SOCKS front connections by plane and result (relayed, denied, failed, busy).");
+             "SOCKS front and tunnel connections by plane and result (relayed: to this cluster's service; "
+             "relayed_tor: to another cluster's onion through tor; tunnelled: through a tunnel of "
+             "policies/tunnels.yaml; denied, failed, busy).");
     for (const auto& plane : planes_)
-      for (const char* result : {"relayed", "denied", "failed", "busy"}) {
+      for (const char* result : {"relayed", "relayed_tor", "tunnelled", "denied", "failed", "busy"}) {
         const auto p = socks.connections.find(plane);
         const long n = p == socks.connections.end() || !p->second.contains(result) ? 0 : p->second.at(result);
         m.sample("beta_socks_connections_total", {{"plane", plane}, {"result", result}}, n);

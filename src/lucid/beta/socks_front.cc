@@ -130,7 +130,7 @@ std::optional<SocksRequestParse> parse_socks_request(std::string_view bytes) {
 
 SocksDecision decide_socks(const SocksDestination& destination, const std::string& caller,
                            const std::string& caller_plane, const std::map<std::string, PlaneState>& planes,
-                           const AclPolicy& acl) {
+                           const OnionDirectory& directory, const AclPolicy& acl) {
   SocksDecision d;
   const std::string who = fmt::format("{}@{}", caller, caller_plane);
   if (destination.address_type != 3) {
@@ -182,16 +182,41 @@ SocksDecision decide_socks(const SocksDestination& destination, const std::strin
                            destination.port, plane);
     return d;
   }
-  d.reason = fmt::format(
-      "{} asked for {}: not an onion of this cluster; onions of other clusters are "
-      "relayed once beta has a directory of their planes (not yet)",
-      who, host.substr(0, 80));
+  const auto remote = directory.find(label);
+  if (remote == directory.end()) {
+    d.reason = fmt::format("{} asked for {}: neither an onion of this cluster nor one beta's directory names",
+                           who, host.substr(0, 80));
+    return d;
+  }
+  const RemoteOnion& r = remote->second;
+  if (r.plane != caller_plane) {
+    d.reason =
+        fmt::format("{} asked for the {} onion of cluster {}: planes never bridge", who, r.plane, r.cluster);
+    return d;
+  }
+  if (!acl.open_within(r.plane)) {
+    d.reason = fmt::format(
+        "{} asked for cluster {}'s {} onion: the plane is deny-by-default and the service "
+        "behind port {} there is not known to this beta",
+        who, r.cluster, r.plane, destination.port);
+    return d;
+  }
+  d.reply = kSocksSucceeded;
+  d.via_tor = true;
+  d.target = label + ".onion";
+  d.reason = fmt::format("{} -> cluster {}'s {} onion, port {} (through tor)", who, r.cluster, r.plane,
+                         destination.port);
   return d;
 }
 
-SocksFront::SocksFront(AclPolicy acl, const PlanePublisher& publisher, const LabelWatcher& watcher,
-                       Options options)
-    : acl_(std::move(acl)), publisher_(publisher), watcher_(watcher), options_(options) {}
+SocksFront::SocksFront(AclPolicy acl, OnionDirectory directory, std::vector<TunnelRoute> tunnels,
+                       const PlanePublisher& publisher, const LabelWatcher& watcher, Options options)
+    : acl_(std::move(acl)),
+      directory_(std::move(directory)),
+      tunnels_(std::move(tunnels)),
+      publisher_(publisher),
+      watcher_(watcher),
+      options_(std::move(options)) {}
 
 SocksFront::~SocksFront() {
   stop();
@@ -200,17 +225,26 @@ SocksFront::~SocksFront() {
     if (fd >= 0) ::close(fd);
 }
 
-Status SocksFront::start(const std::map<std::string, std::string>& listen_plane) {
+Status SocksFront::start(const std::map<std::string, std::string>& listen_plane,
+                         const std::map<std::string, std::size_t>& listen_tunnel) {
   if (::pipe2(wake_pipe_, O_CLOEXEC) != 0) return fail(ErrorKind::kIo, "pipe: " + errno_text(errno));
   for (const auto& [address, plane] : listen_plane) {
     auto l = tcp::listen(address);
     if (!l) return fail(l.error().kind, "SOCKS front: " + l.error().message);
-    listeners_.push_back({l->fd.release(), plane});
+    listeners_.push_back({l->fd.release(), plane, std::nullopt});
   }
   if (!listen_plane.empty()) {
     std::vector<std::string> where;
     for (const auto& [address, plane] : listen_plane) where.push_back(address + " (" + plane + ")");
     log_line("socks", fmt::format("listening on {}", fmt::join(where, ", ")));
+  }
+  for (const auto& [address, index] : listen_tunnel) {
+    const Tunnel& t = tunnels_.at(index).tunnel;
+    auto l = tcp::listen(address);
+    if (!l) return fail(l.error().kind, fmt::format("tunnel on {}: {}", t.plane, l.error().message));
+    listeners_.push_back({l->fd.release(), t.plane, index});
+    log_line("tunnel", fmt::format("{} ({}) -> {}:{}@{}, {}.onion port {}", address, t.plane, t.service,
+                                   t.port, t.cluster, tunnels_[index].onion, tunnels_[index].virtual_port));
   }
   acceptor_ = std::thread([this] { accept_loop(); });
   return {};
@@ -255,14 +289,16 @@ void SocksFront::accept_loop() {
       const int c = ::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       if (c < 0) continue;
       const std::string peer_ip = tcp::ipv4_text(peer);
-      const std::string& plane = listeners_[i].plane;
+      const Listener& listener = listeners_[i];
+      const std::string& plane = listener.plane;
       {
         MutexLock lock(mu_);
         const int from_peer = active_per_peer_.contains(peer_ip) ? active_per_peer_[peer_ip] : 0;
         if (active_ >= options_.max_connections || from_peer >= options_.max_connections_per_peer) {
           lock.unlock();
-          (void)tcp::send_all(
-              c, std::string{static_cast<char>(kVersion), static_cast<char>(kNoAcceptableMethod)});
+          if (!listener.tunnel)  // a SOCKS client gets a reply it can print; a tunnel's caller a close
+            (void)tcp::send_all(
+                c, std::string{static_cast<char>(kVersion), static_cast<char>(kNoAcceptableMethod)});
           ::close(c);
           count(plane, "busy");
           continue;
@@ -271,8 +307,11 @@ void SocksFront::accept_loop() {
         ++active_per_peer_[peer_ip];
         open_fds_.insert(c);
       }
-      std::thread([this, c, peer_ip, plane] {
-        serve(c, peer_ip, plane);
+      std::thread([this, c, peer_ip, plane, tunnel = listener.tunnel] {
+        if (tunnel)
+          serve_tunnel(c, peer_ip, tunnels_[*tunnel]);
+        else
+          serve(c, peer_ip, plane);
         MutexLock lock(mu_);
         open_fds_.erase(c);
         ::close(c);
@@ -282,6 +321,45 @@ void SocksFront::accept_loop() {
       }).detach();
     }
   }
+}
+
+std::expected<tcp::Fd, std::uint8_t> SocksFront::open_upstream(const SocksDecision& d,
+                                                               std::uint16_t port) const {
+  if (!d.via_tor) {
+    auto to = tcp::parse_ipv4_endpoint(d.target);
+    if (!to) return std::unexpected(kSocksGeneralFailure);
+    auto fd = tcp::connect(*to, options_.connect_timeout);
+    if (!fd)
+      return std::unexpected(fd.error() == ECONNREFUSED ? kSocksConnectionRefused : kSocksHostUnreachable);
+    return std::move(*fd);
+  }
+  // Another cluster's onion: the same CONNECT, by name, to tor's own SocksPort; tor's reply code
+  // is passed on.
+  auto tor = tcp::parse_ipv4_endpoint(options_.tor_socks);
+  if (!tor) return std::unexpected(kSocksGeneralFailure);
+  auto fd = tcp::connect(*tor, options_.connect_timeout);
+  if (!fd) return std::unexpected(kSocksGeneralFailure);
+  const auto deadline = Clock::now() + options_.tor_connect_timeout;
+  std::string buf;
+  if (!tcp::send_all(fd->get(),
+                     std::string{static_cast<char>(kVersion), 1, static_cast<char>(kNoAuthentication)}) ||
+      !read_until(fd->get(), buf, 2, deadline) || buf[1] != static_cast<char>(kNoAuthentication))
+    return std::unexpected(kSocksGeneralFailure);
+  std::string request{static_cast<char>(kVersion), static_cast<char>(kConnect), 0, 3,
+                      static_cast<char>(d.target.size())};
+  request += d.target;
+  request += static_cast<char>(port >> 8);
+  request += static_cast<char>(port & 0xff);
+  buf.clear();
+  if (!tcp::send_all(fd->get(), request) || !read_until(fd->get(), buf, 4, deadline))
+    return std::unexpected(kSocksHostUnreachable);
+  const auto reply = static_cast<std::uint8_t>(buf[1]);
+  if (reply != kSocksSucceeded) return std::unexpected(reply);
+  // tor answers with an address: IPv4 (10 bytes in all) or IPv6 (22).
+  const std::size_t total = buf[3] == 1 ? 10 : buf[3] == 4 ? 22 : 0;
+  if (total == 0 || !read_until(fd->get(), buf, total, deadline))
+    return std::unexpected(kSocksGeneralFailure);
+  return std::move(*fd);
 }
 
 void SocksFront::serve(int client, const std::string& peer_ip, const std::string& plane) {
@@ -317,7 +395,7 @@ void SocksFront::serve(int client, const std::string& peer_ip, const std::string
   }
   const std::string caller = watcher_.service_at(peer_ip, plane);
   const PublisherSnapshot tor = publisher_.snapshot();
-  const SocksDecision d = decide_socks(request->destination, caller, plane, tor.planes, acl_);
+  const SocksDecision d = decide_socks(request->destination, caller, plane, tor.planes, directory_, acl_);
   if (d.reply != kSocksSucceeded) {
     (void)tcp::send_all(client, reply_bytes(d.reply));
     count(plane, d.reply == kSocksNotAllowed ? "denied" : "failed");
@@ -325,27 +403,50 @@ void SocksFront::serve(int client, const std::string& peer_ip, const std::string
              fmt::format("{} {}: {}", d.reply == kSocksNotAllowed ? "denied" : "failed", peer_ip, d.reason));
     return;
   }
-  auto to = tcp::parse_ipv4_endpoint(d.target);
-  std::expected<tcp::Fd, int> upstream = std::unexpected(EINVAL);
-  if (to) upstream = tcp::connect(*to, options_.connect_timeout);
+  auto upstream = open_upstream(d, request->destination.port);
   if (!upstream) {
-    (void)tcp::send_all(client, reply_bytes(upstream.error() == ECONNREFUSED ? kSocksConnectionRefused
-                                                                             : kSocksHostUnreachable));
+    (void)tcp::send_all(client, reply_bytes(upstream.error()));
     count(plane, "failed");
-    log_line("socks", fmt::format("failed {}: {}: {}", peer_ip, d.reason, errno_text(upstream.error())));
+    log_line("socks", fmt::format("failed {}: {}: SOCKS reply {}", peer_ip, d.reason, upstream.error()));
     return;
   }
   if (!tcp::send_all(client, reply_bytes(kSocksSucceeded))) return;
-  count(plane, "relayed");
+  relay_counted(client, std::move(*upstream), plane, d.via_tor ? "relayed_tor" : "relayed");
+}
+
+void SocksFront::serve_tunnel(int client, const std::string& peer_ip, const TunnelRoute& route) {
+  const Tunnel& t = route.tunnel;
+  const std::string caller = watcher_.service_at(peer_ip, t.plane);
+  const std::string what = fmt::format("{}@{} -> {}@{} of cluster {} (tunnel on port {})", caller, t.plane,
+                                       t.service, t.plane, t.cluster, t.listen);
+  if (auto allowed = acl_.check(caller, t.plane, t.service, t.plane); !allowed.allowed) {
+    count(t.plane, "denied");
+    log_line("tunnel", fmt::format("denied {}: {}: {}", peer_ip, what, allowed.reason));
+    return;
+  }
+  SocksDecision d;
+  d.via_tor = true;
+  d.target = route.onion + ".onion";
+  auto upstream = open_upstream(d, route.virtual_port);
+  if (!upstream) {
+    count(t.plane, "failed");
+    log_line("tunnel", fmt::format("failed {}: {}: tor's SOCKS reply {}", peer_ip, what, upstream.error()));
+    return;
+  }
+  relay_counted(client, std::move(*upstream), t.plane, "tunnelled");
+}
+
+void SocksFront::relay_counted(int client, tcp::Fd upstream, const std::string& plane, const char* result) {
+  count(plane, result);
   {
     MutexLock lock(mu_);
     open_per_plane_[plane]++;
-    open_fds_.insert(upstream->get());
+    open_fds_.insert(upstream.get());
   }
-  relay(client, upstream->get(), stopping_);
+  relay(client, upstream.get(), stopping_);
   MutexLock lock(mu_);
   open_per_plane_[plane]--;
-  open_fds_.erase(upstream->get());
+  open_fds_.erase(upstream.get());
 }
 
 }  // namespace lucid::beta

@@ -9,9 +9,13 @@
 //    (policies/acl.yaml; the caller is the com.lucid.service of the container with its source IP).
 // A destination of this cluster is connected directly to the target container, as tor would at the
 // end of the circuit: same-site calls neither leave the host nor need the Tor network, and they come
-// from beta's address, which every deny-by-default container admits (namespace_rules.h). Onions of
-// other clusters need the directory of published onions (issue 13 item 5), which does not exist
-// yet: they are refused with that reason.
+// from beta's address, which every deny-by-default container admits (namespace_rules.h). An onion of
+// another cluster is relayed through tor's own SocksPort when beta's onion directory
+// (onion_directory.h) names it as one of the caller's plane, and that plane allows same-plane
+// traffic; on a deny-by-default plane the remote service behind a virtual port is not known to this
+// beta (no cluster publishes its table yet), so such onions are refused with that reason. Tunnels
+// (tunnels.h) are served here too: a port per tunnel on beta's address on its plane, no handshake,
+// the declared destination service checked against the ACL, relayed through tor.
 // Replies use RFC 1928's codes: 0x02 for a refusal by policy, 0x04 for a plane that is not
 // published (fail-closed), 0x05 for a virtual port no service holds or a target that refuses.
 #pragma once
@@ -19,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <expected>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,10 +34,13 @@
 #include <vector>
 
 #include "lucid/base/result.h"
+#include "lucid/base/tcp.h"
 #include "lucid/base/thread_annotations.h"
 #include "lucid/beta/acl.h"
 #include "lucid/beta/label_watcher.h"
+#include "lucid/beta/onion_directory.h"
 #include "lucid/beta/plane_publisher.h"
+#include "lucid/beta/tunnels.h"
 
 namespace lucid::beta {
 
@@ -64,16 +72,17 @@ std::optional<SocksRequestParse> parse_socks_request(std::string_view bytes);
 
 struct SocksDecision {
   std::uint8_t reply = kSocksNotAllowed;
-  std::string service;  // the destination service, when the onion and port name one
-  std::string target;   // "ip:port" to connect to (reply kSocksSucceeded)
-  std::string reason;   // one line: why (logged for refusals)
+  std::string service;   // the destination service, when the onion and port name one
+  std::string target;    // "ip:port" to connect to, or with via_tor the "<label>.onion" to ask tor for
+  bool via_tor = false;  // another cluster's onion: relayed through tor's SocksPort
+  std::string reason;    // one line: why (logged for refusals)
 };
 
 // What the front does for `caller` (service) on `caller_plane` asking for `destination`, given this
-// cluster's planes (the publisher's copy) and the policy.
+// cluster's planes (the publisher's copy), the directory of other clusters' onions and the policy.
 SocksDecision decide_socks(const SocksDestination& destination, const std::string& caller,
                            const std::string& caller_plane, const std::map<std::string, PlaneState>& planes,
-                           const AclPolicy& acl);
+                           const OnionDirectory& directory, const AclPolicy& acl);
 
 class SocksFront {
  public:
@@ -82,21 +91,29 @@ class SocksFront {
     int max_connections_per_peer = 64;  // from one caller address
     std::chrono::milliseconds handshake_deadline{10000};
     std::chrono::milliseconds connect_timeout{5000};
+    // Through tor (another cluster's onion): the circuit and the rendezvous take their time.
+    std::chrono::milliseconds tor_connect_timeout{60000};
+    // tor's own SocksPort ("ip:port"); other clusters' onions are refused when it is not one.
+    std::string tor_socks;
   };
-  // Reads planes from `publisher`, callers from `watcher`; both outlive this object.
-  SocksFront(AclPolicy acl, const PlanePublisher& publisher, const LabelWatcher& watcher, Options options);
-  SocksFront(AclPolicy acl, const PlanePublisher& publisher, const LabelWatcher& watcher)
-      : SocksFront(std::move(acl), publisher, watcher, Options{}) {}
+  // Reads planes from `publisher`, callers from `watcher`; both outlive this object. `tunnels` are
+  // this cluster's (tunnels.h): each listens on beta's address on its plane and is relayed through
+  // tor like an onion of the directory, without a SOCKS handshake.
+  SocksFront(AclPolicy acl, OnionDirectory directory, std::vector<TunnelRoute> tunnels,
+             const PlanePublisher& publisher, const LabelWatcher& watcher, Options options);
   ~SocksFront();
   SocksFront(const SocksFront&) = delete;
   SocksFront& operator=(const SocksFront&) = delete;
 
-  // Listens on each "ip:port" → plane.
-  Status start(const std::map<std::string, std::string>& listen_plane) EXCLUDES(mu_);
+  // Listens on each "ip:port" → plane (the SOCKS front) and each "ip:port" → index into tunnels().
+  Status start(const std::map<std::string, std::string>& listen_plane,
+               const std::map<std::string, std::size_t>& listen_tunnel) EXCLUDES(mu_);
+  const std::vector<TunnelRoute>& tunnels() const { return tunnels_; }
   // Stops accepting, cuts every relayed connection and waits for their threads.
   void stop() EXCLUDES(mu_);
 
-  // plane -> result (relayed, denied, failed) -> count; and connections open now per plane.
+  // plane -> result (relayed, relayed_tor, tunnelled, denied, failed, busy) -> count; and
+  // connections open now per plane.
   struct Counters {
     std::map<std::string, std::map<std::string, long>> connections;
     std::map<std::string, long> open;
@@ -107,12 +124,23 @@ class SocksFront {
   struct Listener {
     int fd = -1;
     std::string plane;
+    std::optional<std::size_t> tunnel;  // index into tunnels_; none: the SOCKS front
   };
   void accept_loop();
   void serve(int client, const std::string& peer_ip, const std::string& plane);
+  void serve_tunnel(int client, const std::string& peer_ip, const TunnelRoute& route);
+  // Relays an accepted connection to `upstream` until both ends close, counted as `result`.
+  void relay_counted(int client, tcp::Fd upstream, const std::string& plane, const char* result)
+      EXCLUDES(mu_);
   void count(const std::string& plane, const char* result) EXCLUDES(mu_);
 
+  // Opens the connection the decision names: the target container, or tor's SocksPort asked for
+  // the onion. A SOCKS reply code when it cannot.
+  std::expected<tcp::Fd, std::uint8_t> open_upstream(const SocksDecision& d, std::uint16_t port) const;
+
   const AclPolicy acl_;
+  const OnionDirectory directory_;
+  const std::vector<TunnelRoute> tunnels_;
   const PlanePublisher& publisher_;
   const LabelWatcher& watcher_;
   const Options options_;

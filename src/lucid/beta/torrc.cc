@@ -16,6 +16,8 @@ std::string render_torrc(const TorConfig& c) {
   out += "RunAsDaemon 0\nAvoidDiskWrites 1\n";
   out += fmt::format("Log notice file {}\n", c.log_file().string());
   out += fmt::format("DisableNetwork {}\n", c.disable_network ? 1 : 0);
+  if (!c.extra_lines.empty()) out += "# --tor-config\n";
+  for (const auto& line : c.extra_lines) out += line + "\n";
   return out;
 }
 

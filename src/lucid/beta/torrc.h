@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace lucid::beta {
 
@@ -13,6 +14,9 @@ struct TorConfig {
   std::string socks_listen = "127.0.0.1:9050";  // "ip:port" or "ip:auto"
   bool disable_network = false;
   std::string tor_binary = "tor";
+  // Lines appended to the torrc (--tor-config): e.g. the DirAuthority lines of a private test
+  // network (scripts/tor-test-network). One option per line, no newline in any.
+  std::vector<std::string> extra_lines;
 
   std::filesystem::path torrc() const { return state_dir / "torrc"; }
   std::filesystem::path data_dir() const { return state_dir / "data"; }

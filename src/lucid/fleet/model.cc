@@ -156,4 +156,51 @@ std::optional<SecretRef> parse_secret_ref(std::string_view value) {
   return r;
 }
 
+std::optional<std::string> onion_pin_plane(std::string_view key) {
+  if (!key.starts_with(kOnionPinPrefix) || key.size() == kOnionPinPrefix.size()) return std::nullopt;
+  std::string plane;
+  for (char c : key.substr(kOnionPinPrefix.size())) {
+    if (c >= 'A' && c <= 'Z')
+      plane += static_cast<char>(c - 'A' + 'a');
+    else if (c >= '0' && c <= '9')
+      plane += c;
+    else
+      return std::nullopt;
+  }
+  return plane;
+}
+
+std::string onion_pin_key(std::string_view plane) {
+  std::string key(kOnionPinPrefix);
+  for (char c : plane) key += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  return key;
+}
+
+bool is_service_name(std::string_view s) {
+  bool ok = !s.empty() && s.size() <= 63 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+  for (char c : s)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.');
+  return ok;
+}
+
+std::optional<TunnelDestination> parse_tunnel_destination(std::string_view text) {
+  const auto at = text.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto colon = text.rfind(':', at);
+  if (colon == std::string_view::npos) return std::nullopt;
+  TunnelDestination d{std::string(text.substr(0, colon)), 0, std::string(text.substr(at + 1))};
+  const std::string_view port = text.substr(colon + 1, at - colon - 1);
+  if (!is_service_name(d.service) || !is_service_name(d.cluster) || port.empty() || port.size() > 5 ||
+      port.front() == '0')
+    return std::nullopt;
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return std::nullopt;
+  d.port = static_cast<std::uint16_t>(value);
+  return d;
+}
+
 }  // namespace lucid::fleet

@@ -3,6 +3,7 @@
 // cannot be read becomes a load finding (rule ids `load/*`) and the rest is still loaded.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -74,5 +75,25 @@ struct SecretRef {
   std::string text() const { return "enc:sops:" + file + "#" + path; }
 };
 std::optional<SecretRef> parse_secret_ref(std::string_view value);
+
+// A cluster's pin of one of its plane onions in clusters/<id>/.env: BETA_ONION_<PLANE>=<address>.onion
+// (docs/formats.md "Onion pins"). The plane a key pins, in lower case ("BETA_ONION_OPS" → "ops"), or
+// nullopt when the key is not a pin.
+inline constexpr std::string_view kOnionPinPrefix = "BETA_ONION_";
+std::optional<std::string> onion_pin_plane(std::string_view key);
+// The pin key of `plane`: "ops" → "BETA_ONION_OPS".
+std::string onion_pin_key(std::string_view plane);
+
+// A service, plane or cluster name as beta and the tunnels accept it: [a-z0-9][a-z0-9._-]{0,62}.
+bool is_service_name(std::string_view name);
+
+// A tunnel's destination in policies/tunnels.yaml, "<service>:<container port>@<cluster>"
+// (docs/formats.md "Tunnels"); nullopt when `text` is not of that form.
+struct TunnelDestination {
+  std::string service;
+  std::uint16_t port = 0;
+  std::string cluster;
+};
+std::optional<TunnelDestination> parse_tunnel_destination(std::string_view text);
 
 }  // namespace lucid::fleet

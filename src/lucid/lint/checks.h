@@ -19,5 +19,6 @@ void check_interp(const Context& ctx, Sink& sink);      // interp.cc: interp/*
 void check_env(const Context& ctx, Sink& sink);         // env.cc: env/*
 void check_secrets(const Context& ctx, Sink& sink);     // secrets.cc: secrets/*
 void check_clusters(const Context& ctx, Sink& sink);    // clusters.cc: clusters/*
+void check_tunnels(const Context& ctx, Sink& sink);     // tunnels.cc: planes/tunnels
 
 }  // namespace lucid::lint

@@ -1,10 +1,13 @@
 // env/*: each cluster's .env has exactly SPEC-4's template keys, CLUSTER_ID is the cluster's id,
-// PROFILES names known profiles, secret-looking keys hold enc:sops: references that exist.
+// PROFILES names known profiles, secret-looking keys hold enc:sops: references that exist, onion
+// pins are valid and unique.
 #include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "lucid/crypto/onion_address.h"
 #include "lucid/lint/checks.h"
 
 namespace lucid::lint {
@@ -69,11 +72,11 @@ void check_ref(const Context& ctx, const fleet::EnvEntry& e, Sink& sink) {
 void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
   std::map<std::string_view, const fleet::EnvEntry*> last;
   for (const auto& e : c.env->entries) {
-    if (!in(e.key, kTemplate) && !in(e.key, kOptional))
+    if (!in(e.key, kTemplate) && !in(e.key, kOptional) && !fleet::onion_pin_plane(e.key))
       sink.add(
           e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
-          "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID; put other settings "
-          "elsewhere");
+          "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID and BETA_ONION_<PLANE> "
+          "pins; put other settings elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",
                fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),
@@ -113,11 +116,47 @@ void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
   }
 }
 
+// BETA_ONION_<PLANE> pins: a v3 address (checksum included) of a plane the cluster publishes, and no
+// address pinned twice in the repo (other clusters' betas relay to it as that cluster's plane).
+void check_onion_pins(const Context& ctx, Sink& sink) {
+  std::map<std::string, std::string> pinned;  // address -> "<cluster> <key>" of its first pin
+  for (const auto& c : ctx.model.clusters) {
+    if (!c.env) continue;
+    const auto values = fleet::resolve_env_file(*c.env);
+    std::vector<std::string> planes;
+    if (auto p = values.find("BETA_PLANES"); p != values.end() && p->second) planes = split_list(*p->second);
+    for (const auto& e : c.env->entries) {
+      auto plane = fleet::onion_pin_plane(e.key);
+      if (!plane || !e.value) continue;
+      if (std::find(planes.begin(), planes.end(), *plane) == planes.end())
+        sink.add(e.mark, "env/onion-pins",
+                 fmt::format("{} pins the {} plane, which BETA_PLANES ({}) does not publish", e.key, *plane,
+                             fmt::join(planes, ",")),
+                 "remove the pin, or add the plane to BETA_PLANES");
+      auto key = crypto::parse_onion_address(*e.value);
+      if (!key) {
+        sink.add(e.mark, "env/onion-pins",
+                 fmt::format("{}: '{}' is not a v3 onion address: {}", e.key, e.value->substr(0, 80),
+                             key.error().message),
+                 "copy the line `betactl onions --pins` prints on that site");
+        continue;
+      }
+      const std::string address = crypto::onion_address(*key);
+      const std::string who = fmt::format("{} {}", c.id.value, e.key);
+      if (auto [first, inserted] = pinned.emplace(address, who); !inserted)
+        sink.add(e.mark, "env/onion-pins",
+                 fmt::format("{} pins {}.onion, already pinned by {}", e.key, address, first->second),
+                 "each plane of each cluster has its own onion key: copy the right site's address");
+    }
+  }
+}
+
 }  // namespace
 
 void check_env(const Context& ctx, Sink& sink) {
   for (const auto& c : ctx.model.clusters)
     if (c.env) check_cluster(ctx, c, sink);
+  check_onion_pins(ctx, sink);
 }
 
 }  // namespace lucid::lint

@@ -25,6 +25,8 @@ const std::vector<RuleInfo>& rules() {
       {"planes/depends", Severity::kError, "depends_on and links stay inside a plane"},
       {"planes/wallet-acl", Severity::kError, "deny-by-default planes: only ACL-allowed pairs"},
       {"planes/acl-links", Severity::kError, "policy links name existing services on their plane"},
+      {"planes/tunnels", Severity::kError,
+       "policies/tunnels.yaml: clusters that serve the plane, a pinned destination, an exposed port"},
       {"deps/undefined", Severity::kError, "depends_on and links name defined services"},
       {"deps/cycle", Severity::kError, "depends_on has no cycle"},
       {"deps/profile", Severity::kError, "a dependency is enabled in every profile of its dependent"},
@@ -52,6 +54,8 @@ const std::vector<RuleInfo>& rules() {
       {"env/profiles", Severity::kError, "PROFILES names only known profiles"},
       {"env/secret-plain", Severity::kError, "secret-looking keys hold enc:sops: references"},
       {"env/secret-ref", Severity::kError, "each enc:sops: reference names an existing secret key"},
+      {"env/onion-pins", Severity::kError,
+       "BETA_ONION_<PLANE> pins a v3 onion of a plane in BETA_PLANES, each address once in the repo"},
       {"secrets/encrypted", Severity::kError, "every secrets value is ENC[AES256_GCM,…] unless _unencrypted"},
       {"secrets/sops-metadata", Severity::kError, "a sops block with age recipients, lastmodified, mac"},
       {"clusters/duplicate-id", Severity::kError, "cluster ids are unique"},
@@ -95,6 +99,7 @@ std::vector<fleet::Finding> lint(const fleet::Model& model) {
   check_env(ctx, sink);
   check_secrets(ctx, sink);
   check_clusters(ctx, sink);
+  check_tunnels(ctx, sink);
   sort_findings(out);
   return out;
 }

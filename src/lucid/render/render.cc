@@ -9,7 +9,9 @@
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/crypto/blake3.h"
+#include "lucid/crypto/onion_address.h"
 #include "lucid/fleet/env_file.h"
+#include "lucid/fleet/model.h"
 #include "lucid/render/normalize.h"
 #include "lucid/yaml/loader.h"
 #include "lucid/yaml/scalar.h"
@@ -370,21 +372,62 @@ Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets) 
 
 namespace {
 
-// policies/acl.yaml's text, nullopt when the repo has none (beta then runs its built-in default,
-// which `lucidctl lint` reports). Its content is checked by lint and by beta at start.
-Result<std::optional<std::string>> beta_acl_policy(const fs::path& repo) {
-  const fs::path path = repo / fleet::kPoliciesDir / "acl.yaml";
+// The text of policies/<name>, nullopt when the repo has none, for beta's environment variable
+// `variable` (at most kBetaPolicyMaxBytes). Its content is checked by beta at start (and, for the
+// ACL, by lint): a policy that does not parse keeps the commit from turning healthy.
+Result<std::optional<std::string>> beta_policy_text(const fs::path& repo, const char* name,
+                                                    const char* variable) {
+  const fs::path path = repo / fleet::kPoliciesDir / name;
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::optional<std::string>();
   if (!fs::is_regular_file(path, ec))
     return fail(ErrorKind::kInvalidArgument, path.string() + " is not a regular file");
-  if (auto size = fs::file_size(path, ec); !ec && size > kBetaAclMaxBytes)
-    return fail(ErrorKind::kInvalidArgument,
-                fmt::format("{} is {} bytes; beta takes at most {} in {}", path.string(), size,
-                            kBetaAclMaxBytes, kBetaAclVariable));
+  if (auto size = fs::file_size(path, ec); !ec && size > kBetaPolicyMaxBytes)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("{} is {} bytes; beta takes at most {} in {}",
+                                                         path.string(), size, kBetaPolicyMaxBytes, variable));
   auto text = read_text_file(path);
   if (!text) return std::unexpected(text.error());
   return std::optional<std::string>(std::move(*text));
+}
+
+// The onions other clusters pin in their .env (BETA_ONION_<PLANE>), as beta's directory YAML
+// (docs/formats.md "BETA_DIRECTORY"); nullopt when no other cluster pins one. A malformed pin is an
+// error here, so a typo never reaches a site as a beta that cannot start.
+Result<std::optional<std::string>> beta_onion_directory(const fs::path& repo, const std::string& cluster_id) {
+  std::error_code ec;
+  std::vector<std::string> others;
+  for (fs::directory_iterator it(repo / "clusters", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && it->path().filename() != cluster_id && fs::exists(it->path() / ".env", ec))
+      others.push_back(it->path().filename().string());
+  std::sort(others.begin(), others.end());  // directory order is the filesystem's: the text must not be
+  std::string text;
+  for (const auto& other : others) {
+    const fs::path env_path = repo / "clusters" / other / ".env";
+    auto env = read_text_file(env_path);
+    if (!env) return std::unexpected(env.error());
+    std::map<std::string, std::string> pins;  // plane -> address, sorted
+    const auto parsed = fleet::parse_env_file(*env, "clusters/" + other + "/.env");
+    for (const auto& e : parsed.entries) {
+      auto plane = fleet::onion_pin_plane(e.key);
+      if (!plane || !e.value) continue;
+      auto key = crypto::parse_onion_address(*e.value);
+      if (!key)
+        return fail(ErrorKind::kInvalidArgument,
+                    fmt::format("{}: {} is not a v3 onion address ({}); `lucidctl lint` names every such pin",
+                                e.mark.str(), e.key, key.error().message));
+      pins[*plane] = crypto::onion_address(*key) + ".onion";
+    }
+    if (pins.empty()) continue;
+    text += fmt::format("  {}:\n", json(other).dump());
+    for (const auto& [plane, address] : pins) text += fmt::format("    {}: {}\n", plane, address);
+  }
+  if (text.empty()) return std::optional<std::string>();
+  text = "clusters:\n" + text;
+  if (text.size() > kBetaDirectoryMaxBytes)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("the onion pins of the other clusters take {} bytes; beta takes at most {} in {}",
+                            text.size(), kBetaDirectoryMaxBytes, kBetaDirectoryVariable));
+  return std::optional<std::string>(std::move(text));
 }
 
 }  // namespace
@@ -420,10 +463,16 @@ Result<Plan> render_cluster(const fs::path& repo, const std::string& cluster_id,
     }
   }
   opt.secrets_dir = repo / "secrets";
-  if (auto acl = beta_acl_policy(repo); !acl)
-    return std::unexpected(acl.error());
-  else if (*acl)
-    opt.beta_environment[kBetaAclVariable] = **acl;
+  for (const auto& [file, variable] :
+       {std::pair{"acl.yaml", kBetaAclVariable}, {"tunnels.yaml", kBetaTunnelsVariable}})
+    if (auto policy = beta_policy_text(repo, file, variable); !policy)
+      return std::unexpected(policy.error());
+    else if (*policy)
+      opt.beta_environment[variable] = **policy;
+  if (auto directory = beta_onion_directory(repo, cluster_id); !directory)
+    return std::unexpected(directory.error());
+  else if (*directory)
+    opt.beta_environment[kBetaDirectoryVariable] = **directory;
   const Context plain = ctx;
   std::vector<SecretUse> uses;
   if (auto s = add_secrets(ctx.env, secrets, uses); !s) return std::unexpected(s.error());

@@ -48,16 +48,25 @@ struct RenderOptions {
   std::filesystem::path secrets_dir;
 };
 
-// The variable through which a cluster render gives beta the plane ACL policy, and its bound.
+// The variables through which a cluster render gives beta the config repo's policies/acl.yaml and
+// policies/tunnels.yaml, and the bound on each file.
 inline constexpr const char* kBetaAclVariable = "BETA_ACL_POLICY";
-inline constexpr std::size_t kBetaAclMaxBytes = 64 * 1024;
+inline constexpr const char* kBetaTunnelsVariable = "BETA_TUNNELS";
+inline constexpr std::size_t kBetaPolicyMaxBytes = std::size_t{64} * 1024;
+// The variable through which a cluster render gives beta the onions other clusters pin
+// (BETA_ONION_<PLANE> in their .env), and its bound (one environment string stays far below
+// Linux's 128 KiB per string).
+inline constexpr const char* kBetaDirectoryVariable = "BETA_DIRECTORY";
+inline constexpr std::size_t kBetaDirectoryMaxBytes = std::size_t{64} * 1024;
 
 // Renders a bare compose file with Compose's own rules.
 Result<Plan> render_file(const RenderOptions& options, SecretResolver& secrets);
 
 // Renders cluster `id` of a config repo: its compose file, selected by the cluster's PROFILES plus
 // beta, interpolated from clusters/<id>/.env only (never the process environment). beta is given
-// the repo's policies/acl.yaml as BETA_ACL_POLICY (kBetaAclVariable) when the file exists.
+// the repo's policies/acl.yaml as BETA_ACL_POLICY and policies/tunnels.yaml as BETA_TUNNELS when
+// the files exist, and the other clusters' onion pins as BETA_DIRECTORY (kBetaDirectoryVariable)
+// when any cluster pins one.
 Result<Plan> render_cluster(const std::filesystem::path& repo, const std::string& cluster_id,
                             SecretResolver& secrets);
 

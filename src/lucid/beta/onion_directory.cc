@@ -1,0 +1,49 @@
+#include "lucid/beta/onion_directory.h"
+
+#include <fmt/format.h>
+
+#include "lucid/base/text.h"
+#include "lucid/crypto/onion_address.h"
+#include "lucid/yaml/loader.h"
+#include "lucid/yaml/scalar.h"
+
+namespace lucid::beta {
+
+Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
+  auto tree = yaml::parse(yaml_text, "onion directory");
+  if (!tree) return std::unexpected(tree.error());
+  auto doc = yaml::to_json(*tree);
+  if (!doc) return std::unexpected(doc.error());
+  auto bad = [](const std::string& what) {
+    return fail(ErrorKind::kInvalidArgument, "onion directory: " + what);
+  };
+  if (!doc->is_object() || !doc->contains("clusters") || !(*doc)["clusters"].is_object())
+    return bad("expected `clusters:` mapping cluster ids to {plane: <address>.onion}");
+  OnionDirectory out;
+  for (const auto& [cluster, planes] : (*doc)["clusters"].items()) {
+    if (!planes.is_object())
+      return bad(fmt::format("clusters.{} must map planes to onion addresses", cluster));
+    for (const auto& [plane, address] : planes.items()) {
+      const std::string where = fmt::format("clusters.{}.{}", cluster, plane);
+      if (!address.is_string()) return bad(where + " must be an onion address");
+      // Version and checksum too: a mistyped address is an error here, not a circuit that never opens.
+      auto key = crypto::parse_onion_address(lower(address.get<std::string>()));
+      if (!key)
+        return bad(fmt::format("{}: '{}' is not a v3 onion address ({})", where,
+                               address.get<std::string>().substr(0, 80), key.error().message));
+      const std::string label = crypto::onion_address(*key);
+      if (out.contains(label)) return bad(fmt::format("{}: {}.onion is listed twice", where, label));
+      out[label] = {cluster, plane};
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> find_onion(const OnionDirectory& directory, const std::string& cluster,
+                                      const std::string& plane) {
+  for (const auto& [label, remote] : directory)
+    if (remote.cluster == cluster && remote.plane == plane) return label;
+  return std::nullopt;
+}
+
+}  // namespace lucid::beta
