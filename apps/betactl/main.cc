@@ -64,13 +64,15 @@ int main(int argc, char** argv) {
   });
   auto* onions = app.add_subcommand("onions", "the onion of each plane and its published ports");
   bool pins = false;
-  onions->add_flag("--pins", pins,
-                   "print this cluster's onion pins instead, one BETA_ONION_<PLANE>=<address>.onion line per "
-                   "plane, for its clusters/<id>/.env in the config repo");
+  onions->add_flag(
+      "--pins", pins,
+      "print this cluster's pins instead, for its clusters/<id>/.env in the config repo: per plane "
+      "BETA_ONION_<PLANE>=<address>.onion and BETA_CLIENT_<PLANE>=<client authorization key>");
   onions->footer(
-      "Other clusters' betas relay callers of a plane to the addresses a cluster pins in its .env\n"
-      "(docs/operations.md \"Reaching other sites\"); `betactl onions --pins >> clusters/<id>/.env`\n"
-      "on the site, then commit and sign, publishes them.");
+      "Other clusters' betas relay callers of a plane to the addresses a cluster pins in its .env, and\n"
+      "a plane's onion is readable only by the client keys other clusters pin for it (docs/operations.md\n"
+      "\"Reaching other sites\"); `betactl onions --pins >> clusters/<id>/.env` on the site, then commit\n"
+      "and sign, publishes them.");
   onions->callback([&] {
     auto r = lucid::beta::admin_get(admin, "/v1/onions");
     if (!pins || !r || r->status != 200) {
@@ -84,9 +86,12 @@ int main(int argc, char** argv) {
       return;
     }
     for (const auto& o : j["onions"])
-      if (o.is_object() && o["plane"].is_string() && o["address"].is_string())
-        fmt::print("{}={}\n", lucid::fleet::onion_pin_key(o["plane"].get<std::string>()),
-                   o["address"].get<std::string>());
+      if (o.is_object() && o["plane"].is_string() && o["address"].is_string() &&
+          o["client_auth_key"].is_string()) {
+        const auto plane = o["plane"].get<std::string>();
+        fmt::print("{}={}\n{}={}\n", lucid::fleet::onion_pin_key(plane), o["address"].get<std::string>(),
+                   lucid::fleet::client_pin_key(plane), o["client_auth_key"].get<std::string>());
+      }
   });
   std::string target;
   auto* resolve = app.add_subcommand("resolve", "resolve SERVICE@PLANE (as the operator)");

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 
 #include "beta/beta_env.h"
 #include "lucid/base/tcp.h"
 #include "lucid/beta/onion_key.h"
+#include "lucid/crypto/onion_address.h"
 
 namespace lucid::beta::e2e {
 namespace {
@@ -105,14 +107,37 @@ TEST(BetaAcrossSites, AContainerReachesAnotherSitesOnionThroughItsSocksFrontAndN
   if (!net.why().empty()) GTEST_SKIP() << net.why();
   ASSERT_TRUE(net.failure().empty()) << net.failure();
 
+  // The sites' onion keys, made first as each site's beta makes them on its first start: B's
+  // onions are readable only by the client keys derived from A's (Tor v3 client authorization), as
+  // a cluster render gives B the BETA_CLIENT_<PLANE> pins of A.
+  std::map<std::string, OnionIdentity> a_keys, b_keys;
+  for (const char* plane : {"ops", "chain", "wallet"}) {
+    a_keys.emplace(plane, OnionIdentity::generate());
+    b_keys.emplace(plane, OnionIdentity::generate());
+  }
+  auto save_keys = [](const BetaEnv& env, const std::string& cluster,
+                      const std::map<std::string, OnionIdentity>& keys) {
+    for (const auto& [plane, identity] : keys) {
+      auto path = identity_path(env.key_dir(), cluster, plane);
+      ASSERT_TRUE(path && save_identity(*path, identity));
+    }
+  };
+  auto client_key = [](const OnionIdentity& identity) {
+    return crypto::client_auth_key_text(identity.client_auth_public_key());
+  };
+
   // Site B: a web service on its ops plane, published on B's ops onion.
   BetaEnv::Options site_b;
   site_b.instance = "b";
   site_b.cluster_id = "site-b";
   site_b.tor_network = true;
   site_b.extra_betad_args = {"--tor-config", net.client_torrc()};
+  site_b.environment["BETA_DIRECTORY"] =
+      fmt::format("clusters: {{}}\nclients:\n  \"site-a\":\n    ops: {}\n    wallet: {}\n",
+                  client_key(a_keys.at("ops")), client_key(a_keys.at("wallet")));
   BetaEnv b(site_b);
   if (!b.ok()) GTEST_SKIP() << b.why();
+  save_keys(b, "site-b", b_keys);
   b.run_container("web", "ops", service_labels("ops", "sessions-gateway", "8080"),
                   {"sh", "-c", "mkdir -p /w && echo site-b > /w/index.html && exec httpd -f -p 8080 -h /w"});
   b.run_container(
@@ -133,8 +158,16 @@ TEST(BetaAcrossSites, AContainerReachesAnotherSitesOnionThroughItsSocksFrontAndN
   // What site B's operator pins in clusters/site-b/.env, from B's own beta.
   const auto pins = b.betactl({"onions", "--pins"});
   EXPECT_EQ(pins.exit_code, 0) << pins.err;
-  EXPECT_EQ(pins.out, fmt::format("BETA_ONION_CHAIN={}\nBETA_ONION_OPS={}\nBETA_ONION_WALLET={}\n",
-                                  b_onions["chain"].address, b_ops.address, b_onions["wallet"].address));
+  EXPECT_EQ(
+      pins.out,
+      fmt::format("BETA_ONION_CHAIN={}\nBETA_CLIENT_CHAIN={}\nBETA_ONION_OPS={}\nBETA_CLIENT_OPS={}\n"
+                  "BETA_ONION_WALLET={}\nBETA_CLIENT_WALLET={}\n",
+                  b_onions["chain"].address, client_key(b_keys.at("chain")), b_ops.address,
+                  client_key(b_keys.at("ops")), b_onions["wallet"].address, client_key(b_keys.at("wallet"))));
+  const std::string b_log = b.betad_log();
+  EXPECT_NE(b_log.find("plane ops: onion readable by 1 client key(s) of other clusters"), std::string::npos)
+      << b_log;
+  EXPECT_NE(b_log.find("plane chain: onion without client authorization"), std::string::npos) << b_log;
   const std::string web_port = std::to_string(b_ops.virtual_ports.at("sessions-gateway"));
 
   // Site A knows B's ops and wallet onions (not B's chain onion) as the deployed beta does: in
@@ -158,13 +191,14 @@ TEST(BetaAcrossSites, AContainerReachesAnotherSitesOnionThroughItsSocksFrontAndN
   site_a.extra_betad_args = {"--tor-config", net.client_torrc()};
   BetaEnv a(site_a);
   if (!a.ok()) GTEST_SKIP() << a.why();
+  save_keys(a, "site-a", a_keys);
   a.run_container("worker", "ops", service_labels("ops", "node-worker"));
   a.run_container("walletd", "wallet", service_labels("wallet", "walletd"));
   a.run_container("observer", "wallet", service_labels("wallet", "observer"));
   ASSERT_TRUE(a.start_betad(90s)) << a.betad_log();
   EXPECT_NE(a.betad_log().find(
                 "directory from the other clusters' onion pins in the config repo (BETA_DIRECTORY): 2 "
-                "onion(s) of other clusters"),
+                "onion(s) and 0 client key(s) of other clusters"),
             std::string::npos)
       << a.betad_log();
 
@@ -255,6 +289,38 @@ TEST(BetaAcrossSites, AContainerReachesAnotherSitesOnionThroughItsSocksFrontAndN
   EXPECT_NE(after.find("beta_socks_connections_total{plane=\"wallet\",result=\"denied\"} 3"),
             std::string::npos)
       << after;
+
+  // Site C has B's ops onion in its directory too, but B does not authorize C's client key: tor on
+  // C cannot read the onion's descriptor, and the front passes tor's extended reply on (0xF5 no
+  // key / 0xF6 wrong key, from SocksPort ExtendedErrors), while A still gets through.
+  BetaEnv::Options site_c;
+  site_c.instance = "c";
+  site_c.cluster_id = "site-c";
+  site_c.tor_network = true;
+  site_c.tor_socks = fmt::format("127.0.0.1:{}", free_port());
+  site_c.extra_betad_args = {"--tor-config", net.client_torrc()};
+  site_c.environment["BETA_DIRECTORY"] =
+      fmt::format("clusters:\n  \"site-b\":\n    ops: {}\n", b_ops.address);
+  BetaEnv c(site_c);
+  if (!c.ok()) GTEST_SKIP() << c.why();
+  c.run_container("worker", "ops", service_labels("ops", "node-worker"));
+  ASSERT_TRUE(c.start_betad(90s)) << c.betad_log();
+  testing::RunResult from_c;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        from_c = docker({"exec", c.prefix() + "-worker", "/bin/busybox", "timeout", "75", "/bin/probe",
+                         "socks-get", c.gateway("ops"), "9050", b_ops.address, web_port, "/"});
+        return from_c.out == "socks reply 245\n" || from_c.out == "socks reply 246\n" ||
+               from_c.out.find("site-b") != std::string::npos;
+      },
+      120s, 3s))
+      << "site-c -> site-b's ops onion: " << from_c.out << from_c.err << "\n--- site-c betad ---\n"
+      << c.betad_log();
+  EXPECT_EQ(from_c.out.find("site-b"), std::string::npos)
+      << "site-c read site-b's onion without authorization";
+  std::cout << "[ site-c ] site-b's ops onion through site-c's front: " << from_c.out;
+  EXPECT_NE(socks_get("worker", "ops", b_ops.address, web_port).out.find("\r\n\r\nsite-b\n"),
+            std::string::npos);
 }
 
 TEST(BetaAcrossSites, ADirectoryNeedsAFixedTorSocksPortAndValidOnionsAndTunnelsTheirPins) {

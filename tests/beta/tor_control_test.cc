@@ -7,9 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <thread>
 
+#include "lucid/base/base64.h"
 #include "lucid/beta/tor_control.h"
+#include "lucid/crypto/onion_address.h"
+#include "lucid/crypto/x25519.h"
 #include "testing/testing.h"
 
 namespace lucid::beta {
@@ -97,6 +101,55 @@ TEST(TorControl, ScriptedSession) {
   EXPECT_TRUE(fake.received[1].starts_with("ADD_ONION ED25519-V3:"));
   EXPECT_TRUE(fake.received[1].ends_with(" Flags=Detach Port=80,127.0.0.1:8080 Port=81,127.0.0.1:8081"));
   EXPECT_EQ(fake.received[3], "DEL_ONION " + id.address());
+}
+
+// Tor v3 client authorization: the onion lists the keys that may read it (Flags=V3Auth,
+// ClientAuthV3=), and a client tor is given its own key for another cluster's onion.
+TEST(TorControl, ClientAuthorizationCommands) {
+  testing::ScratchDir dir;
+  auto id = OnionIdentity::generate(), other = OnionIdentity::generate();
+  FakeControlPort fake({"250 OK\r\n", "250-ServiceID=" + id.address() + "\r\n250 OK\r\n",
+                        "251 Client for onion existed and replaced\r\n", "512 Invalid v3 address\r\n"});
+  const std::string k1 = crypto::client_auth_key_text(other.client_auth_public_key());
+  const std::string k2 = crypto::client_auth_key_text(OnionIdentity::generate().client_auth_public_key());
+  {
+    auto c = TorControl::connect(fake.port(), 2s);
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_TRUE(c->authenticate_cookie(cookie(dir)));
+    ASSERT_TRUE(c->add_onion(id, {{80, "127.0.0.1:8080"}}, false, {k1, k2}));
+    EXPECT_TRUE(c->onion_client_auth_add(other.address(), id));
+    auto refused = c->onion_client_auth_add("x", id);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().message.find("x25519:"), std::string::npos) << "no key material in errors";
+    EXPECT_FALSE(c->onion_client_auth_add("a b", id)) << "no injection through the address";
+  }
+  ASSERT_GE(fake.received.size(), 3u);
+  EXPECT_TRUE(fake.received[1].ends_with(" Flags=V3Auth Port=80,127.0.0.1:8080 ClientAuthV3=" + k1 +
+                                         " ClientAuthV3=" + k2))
+      << fake.received[1].substr(fake.received[1].find(" Flags"));
+  EXPECT_EQ(fake.received[2], "ONION_CLIENT_AUTH_ADD " + other.address() +
+                                  " x25519:" + base64_encode(id.client_auth_secret().span()));
+}
+
+TEST(OnionKey, ClientAuthorizationKeyIsDerivedFromTheSeedAndRoundTrips) {
+  auto a = OnionIdentity::generate();
+  const auto again = OnionIdentity::from_seed(a.seed());
+  EXPECT_EQ(a.client_auth_public_key(), again.client_auth_public_key()) << "derived, not random";
+  EXPECT_NE(a.client_auth_public_key(), OnionIdentity::generate().client_auth_public_key());
+  EXPECT_EQ(a.client_auth_public_key(), crypto::x25519_public_key(a.client_auth_secret()));
+  const std::string text = crypto::client_auth_key_text(a.client_auth_public_key());
+  EXPECT_EQ(text.size(), 52u);
+  EXPECT_EQ(text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), std::string::npos) << text;
+  auto lower = text;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(crypto::parse_client_auth_key(lower), a.client_auth_public_key());
+  EXPECT_FALSE(crypto::parse_client_auth_key(text.substr(1)));
+  EXPECT_FALSE(crypto::parse_client_auth_key(text.substr(0, 51) + "1"));
+  // The last character carries 4 padding bits, which must be zero (so it is A or Q): one text per key.
+  EXPECT_TRUE(text.back() == 'A' || text.back() == 'Q') << text;
+  auto padded = text;
+  padded.back() = 'B';
+  EXPECT_FALSE(crypto::parse_client_auth_key(padded));
 }
 
 TEST(TorControl, GarbageAnswerIsAnError) {

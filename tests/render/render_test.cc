@@ -173,8 +173,10 @@ TEST(Render, BetaGetsTheAclTunnelsAndTheOtherClustersOnionPins) {
   // Addresses of real keys (tor printed them); the checksum is checked.
   const std::string ops = "dnfpddjvweky26nbx5tgupiqpkz6sshqigpyu6pk4zptfvgdxdrabhad.onion";
   const std::string chain = "ydyxjfay6agmkjayg72k443qmelhl2i6jtqd7z2vacecxpjphg5hy6qd.onion";
+  // A client authorization key in tor's base32 (52 characters; here the bytes 1..32).
+  const std::string client = "AEBAGBAFAYDQQCIKBMGA2DQPCAIREEYUCULBOGAZDINRYHI6D4QA";
   std::ofstream(dir / "clusters/core-chain-1/.env", std::ios::app)
-      << "BETA_ONION_OPS=" << ops << "\nBETA_ONION_CHAIN=" << chain << "\n";
+      << "BETA_ONION_OPS=" << ops << "\nBETA_ONION_CHAIN=" << chain << "\nBETA_CLIENT_OPS=" << client << "\n";
   auto beta_env = [&](const std::string& cluster) {
     render::LeaveReferences secrets;
     auto plan = render::render_cluster(dir.path(), cluster, secrets);
@@ -190,8 +192,8 @@ TEST(Render, BetaGetsTheAclTunnelsAndTheOtherClustersOnionPins) {
   std::ifstream acl(dir / "policies/acl.yaml");
   EXPECT_EQ(canary["BETA_ACL_POLICY"], std::string(std::istreambuf_iterator<char>(acl), {}));
   EXPECT_EQ(canary["BETA_TUNNELS"], tunnels);
-  EXPECT_EQ(canary["BETA_DIRECTORY"],
-            "clusters:\n  \"core-chain-1\":\n    chain: " + chain + "\n    ops: " + ops + "\n");
+  EXPECT_EQ(canary["BETA_DIRECTORY"], "clusters:\n  \"core-chain-1\":\n    chain: " + chain + "\n    ops: " +
+                                          ops + "\nclients:\n  \"core-chain-1\":\n    ops: " + client + "\n");
   // A cluster's own pins are not in its directory; with no other pin there is none.
   EXPECT_FALSE(beta_env("core-chain-1").contains("BETA_DIRECTORY"));
 

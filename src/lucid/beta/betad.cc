@@ -62,28 +62,59 @@ Result<std::optional<SettingText>> setting_text(const std::optional<std::filesys
   return std::optional<SettingText>();
 }
 
-// Other clusters' onions the SOCKS front relays through tor: --directory, else BETA_DIRECTORY (the
-// cluster render's copy of the other clusters' pins), else none. Where it came from is logged.
-Result<OnionDirectory> load_directory(const BetadConfig& c) {
+// Other clusters' onions the SOCKS front relays through tor, and their client authorization keys:
+// --directory, else BETA_DIRECTORY (the cluster render's copy of the other clusters' pins), else
+// none. Where it came from is logged.
+struct Directory {
+  OnionDirectory onions;
+  ClientKeys clients;  // plane -> other clusters' keys: who may read this cluster's onion of the plane
+};
+Result<Directory> load_directory(const BetadConfig& c) {
   auto setting = setting_text(c.directory_file, c.directory_text, "--directory", "BETA_DIRECTORY",
                               "the other clusters' onion pins");
   if (!setting) return std::unexpected(setting.error());
   if (!*setting) {
     log_line("socks",
              "no directory: other clusters' onions are refused (no --directory and no BETA_DIRECTORY)");
-    return OnionDirectory{};
+    return Directory{};
   }
   auto directory = parse_onion_directory((*setting)->text);
   if (!directory) return std::unexpected(with_context((*setting)->source, directory.error()));
+  auto clients = parse_client_keys((*setting)->text);
+  if (!clients) return std::unexpected(with_context((*setting)->source, clients.error()));
   if (!directory->empty() && !tcp::parse_ipv4_endpoint(c.tor.socks_listen))
     return fail(
         ErrorKind::kInvalidArgument,
         fmt::format("{}: the SOCKS front relays other clusters' onions through tor's SocksPort, which must "
                     "then be a fixed ip:port (--socks {} is not one)",
                     (*setting)->source, c.tor.socks_listen));
-  log_line("socks", fmt::format("directory from {}: {} onion(s) of other clusters", (*setting)->source,
-                                directory->size()));
-  return directory;
+  std::size_t keys = 0;
+  for (const auto& [plane, list] : *clients) keys += list.size();
+  log_line("socks", fmt::format("directory from {}: {} onion(s) and {} client key(s) of other clusters",
+                                (*setting)->source, directory->size(), keys));
+  return Directory{std::move(*directory), std::move(*clients)};
+}
+
+// What tor needs for client authorization: on each plane of this beta, the other clusters' keys it
+// admits (a plane with none stays readable by anyone who has its address), and the other clusters'
+// onions of this beta's planes, which it reads with its own key of that plane.
+PlanePublisher::Options publisher_options(const BetadConfig& c, const Directory& directory) {
+  PlanePublisher::Options o{c.tor, c.tor_probe_interval, {}, {}};
+  for (const auto& plane : c.planes) {
+    if (auto keys = directory.clients.find(plane); keys != directory.clients.end())
+      o.authorized_clients[plane] = keys->second;
+    const auto& list = o.authorized_clients[plane];
+    log_line("tor", list.empty()
+                        ? fmt::format("plane {}: onion without client authorization (no other cluster "
+                                      "pins a key for it)",
+                                      plane)
+                        : fmt::format("plane {}: onion readable by {} client key(s) of other clusters", plane,
+                                      list.size()));
+  }
+  for (const auto& [label, remote] : directory.onions)
+    if (std::find(c.planes.begin(), c.planes.end(), remote.plane) != c.planes.end())
+      o.client_of[label] = remote.plane;
+  return o;
 }
 
 // This cluster's tunnels: --tunnels, else BETA_TUNNELS (policies/tunnels.yaml of the config repo),
@@ -163,8 +194,9 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
   log_line("udp-ban", udp_ban->method == UdpBanMethod::kHelperContainer
                           ? "applied by a helper container of image " + udp_ban->helper_image
                           : "applied by " + to_string(udp_ban->method));
-  d->publisher_ = std::make_unique<PlanePublisher>(std::move(identities),
-                                                   PlanePublisher::Options{c.tor, c.tor_probe_interval});
+  auto directory = load_directory(c);
+  if (!directory) return std::unexpected(directory.error());
+  d->publisher_ = std::make_unique<PlanePublisher>(std::move(identities), publisher_options(c, *directory));
   PlanePublisher& publisher = *d->publisher_;
   d->watcher_ = std::make_unique<LabelWatcher>(
       d->docker_,
@@ -172,14 +204,12 @@ Result<std::unique_ptr<Betad>> Betad::create(BetadConfig config) {
       [&publisher](const std::string& plane, const std::vector<PlaneTarget>& targets) {
         publisher.set_targets(plane, targets);
       });
-  auto directory = load_directory(c);
-  if (!directory) return std::unexpected(directory.error());
-  auto tunnels = load_tunnels(c, *directory);
+  auto tunnels = load_tunnels(c, directory->onions);
   if (!tunnels) return std::unexpected(tunnels.error());
   SocksFront::Options socks_options;
   socks_options.tor_socks = c.tor.socks_listen;
-  d->socks_ = std::make_unique<SocksFront>(*acl, std::move(*directory), std::move(*tunnels), *d->publisher_,
-                                           *d->watcher_, socks_options);
+  d->socks_ = std::make_unique<SocksFront>(*acl, std::move(directory->onions), std::move(*tunnels),
+                                           *d->publisher_, *d->watcher_, socks_options);
   d->api_ = std::make_unique<ResolverApi>(c.planes, std::move(*acl), *d->publisher_, *d->watcher_);
   d->api_->attach_socks(*d->socks_);
   return d;

@@ -39,6 +39,31 @@ Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
   return out;
 }
 
+Result<ClientKeys> parse_client_keys(std::string_view yaml_text) {
+  auto tree = yaml::parse(yaml_text, "onion directory");
+  if (!tree) return std::unexpected(tree.error());
+  auto doc = yaml::to_json(*tree);
+  if (!doc) return std::unexpected(doc.error());
+  ClientKeys out;
+  if (!doc->is_object() || !doc->contains("clients")) return out;
+  auto bad = [](const std::string& what) {
+    return fail(ErrorKind::kInvalidArgument, "onion directory: " + what);
+  };
+  if (!(*doc)["clients"].is_object())
+    return bad("`clients:` must map cluster ids to {plane: <client authorization key>}");
+  for (const auto& [cluster, planes] : (*doc)["clients"].items()) {
+    if (!planes.is_object()) return bad(fmt::format("clients.{} must map planes to keys", cluster));
+    for (const auto& [plane, key] : planes.items()) {
+      const std::string where = fmt::format("clients.{}.{}", cluster, plane);
+      if (!key.is_string()) return bad(where + " must be a client authorization key");
+      auto parsed = crypto::parse_client_auth_key(key.get<std::string>());
+      if (!parsed) return bad(fmt::format("{}: {}", where, parsed.error().message));
+      out[plane].push_back(crypto::client_auth_key_text(*parsed));
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> find_onion(const OnionDirectory& directory, const std::string& cluster,
                                       const std::string& plane) {
   for (const auto& [label, remote] : directory)

@@ -14,6 +14,7 @@
 #include "lucid/base/hex.h"
 #include "lucid/base/random.h"
 #include "lucid/crypto/ed25519.h"
+#include "lucid/crypto/hkdf.h"
 
 namespace lucid::beta {
 namespace {
@@ -34,6 +35,16 @@ bool valid_name(std::string_view s) {
   for (char c : s)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
   return true;
+}
+
+// "<prefix><base64 of key>", the way tor's control port takes a key, in memory that is zeroed.
+SecretBytes tor_secret_spec(std::string_view prefix, std::span<const std::uint8_t> key) {
+  std::string b64 = base64_encode(key);
+  SecretBytes out(prefix.size() + b64.size());
+  std::memcpy(out.data(), prefix.data(), prefix.size());
+  std::memcpy(out.data() + prefix.size(), b64.data(), b64.size());
+  secure_zero(b64);
+  return out;
 }
 
 }  // namespace
@@ -58,13 +69,24 @@ OnionIdentity OnionIdentity::generate() {
 }
 
 SecretBytes OnionIdentity::tor_key_spec() const {
-  std::string b64 = base64_encode(expanded_.span());
-  static constexpr std::string_view kPrefix = "ED25519-V3:";
-  SecretBytes out(kPrefix.size() + b64.size());
-  std::memcpy(out.data(), kPrefix.data(), kPrefix.size());
-  std::memcpy(out.data() + kPrefix.size(), b64.data(), b64.size());
-  secure_zero(b64);
-  return out;
+  return tor_secret_spec("ED25519-V3:", expanded_.span());
+}
+
+crypto::X25519SecretKey OnionIdentity::client_auth_secret() const {
+  static constexpr std::string_view kInfo = "lucid-beta-client-auth-v1";
+  crypto::X25519SecretKey secret;
+  // HKDF cannot fail for a 32-byte output.
+  (void)crypto::hkdf_sha256(
+      seed_.span(), {}, {reinterpret_cast<const std::uint8_t*>(kInfo.data()), kInfo.size()}, secret.span());
+  return secret;
+}
+
+crypto::ClientAuthPublicKey OnionIdentity::client_auth_public_key() const {
+  return crypto::x25519_public_key(client_auth_secret());
+}
+
+SecretBytes OnionIdentity::tor_client_auth_spec() const {
+  return tor_secret_spec("x25519:", client_auth_secret().span());
 }
 
 Result<std::filesystem::path> identity_path(const std::filesystem::path& key_dir, std::string_view cluster_id,

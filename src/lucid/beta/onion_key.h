@@ -12,6 +12,7 @@
 #include "lucid/base/secret.h"
 #include "lucid/base/secret_bytes.h"
 #include "lucid/crypto/onion_address.h"
+#include "lucid/crypto/x25519.h"
 
 namespace lucid::beta {
 
@@ -33,6 +34,13 @@ class OnionIdentity {
   const SecretArray<64>& expanded() const { return expanded_; }
   // "ED25519-V3:<base64 of expanded>": secret, for the control connection only.
   SecretBytes tor_key_spec() const;
+  // The plane's Tor v3 client authorization key (X25519): HKDF-SHA256 of the seed with info
+  // "lucid-beta-client-auth-v1", so it needs no file of its own and lives as long as the onion key.
+  // Other clusters' onions of this plane authorize its public key (docs/formats.md "Onion pins").
+  crypto::X25519SecretKey client_auth_secret() const;
+  crypto::ClientAuthPublicKey client_auth_public_key() const;
+  // "x25519:<base64 of client_auth_secret>": secret, for ONION_CLIENT_AUTH_ADD only.
+  SecretBytes tor_client_auth_spec() const;
 
  private:
   SecretArray<32> seed_;

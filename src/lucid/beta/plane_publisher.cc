@@ -40,6 +40,7 @@ PlanePublisher::PlanePublisher(std::map<std::string, OnionIdentity> identities, 
     Plane p;
     p.state.address = identity.address();
     p.state.public_key = identity.public_key();
+    p.state.client_auth_key = crypto::client_auth_key_text(identity.client_auth_public_key());
     planes_.emplace(name, std::move(p));
   }
 }
@@ -155,6 +156,14 @@ void PlanePublisher::connect_control(std::uint16_t port, std::uint64_t generatio
   control_ = std::move(*c);
   auto version = control_->getinfo("version");
   log_line("tor", "control connection up (tor " + (version ? *version : std::string("?")) + ")");
+  // Client keys live in tor's memory only: given again to every tor that comes up.
+  for (const auto& [label, plane] : options_.client_of)
+    if (auto s = control_->onion_client_auth_add(label, identities_.at(plane)); !s)
+      log_line("tor",
+               fmt::format("client authorization for {}.onion ({}): {}", label, plane, s.error().message));
+  if (!options_.client_of.empty())
+    log_line("tor", fmt::format("client authorization given for {} onion(s) of other clusters",
+                                options_.client_of.size()));
 }
 
 void PlanePublisher::publish_dirty(std::uint64_t generation) {
@@ -184,7 +193,10 @@ void PlanePublisher::publish_dirty(std::uint64_t generation) {
     if (!job.old_service_id.empty())
       if (auto s = control_->del_onion(job.old_service_id); !s)
         log_line("tor", "DEL_ONION " + job.plane + ": " + s.error().message);
-    auto id = control_->add_onion(*job.identity, job.mapping, false);
+    const auto clients = options_.authorized_clients.find(job.plane);
+    auto id = control_->add_onion(
+        *job.identity, job.mapping, false,
+        clients == options_.authorized_clients.end() ? std::vector<std::string>{} : clients->second);
     const std::string address = job.identity->address();
     if (!id) {
       {

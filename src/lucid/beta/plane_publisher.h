@@ -44,6 +44,7 @@ struct OnionPort {
 struct PlaneState {
   std::string address;  // without ".onion"
   OnionPublicKey public_key{};
+  std::string client_auth_key;  // this plane's client authorization key, tor's base32 (public)
   std::string tor_service_id;
   bool published = false;
   std::vector<OnionPort> ports;            // what the plane should carry (shown by /v1/onions)
@@ -63,6 +64,13 @@ class PlanePublisher {
   struct Options {
     TorConfig tor;
     std::chrono::milliseconds probe_interval{500};  // GETINFO probe of the control port
+    // Tor v3 client authorization (onion_directory.h "clients"): plane -> the ClientAuthV3 keys of
+    // the other clusters' betas for that plane; such a plane's onion is readable by them only. A
+    // plane without keys is published without client authorization.
+    std::map<std::string, std::vector<std::string>> authorized_clients;
+    // Onions of other clusters this tor reads as a client: v3 label -> the plane whose own client
+    // key it presents (ONION_CLIENT_AUTH_ADD on every new control connection).
+    std::map<std::string, std::string> client_of;
   };
 
   PlanePublisher(std::map<std::string, OnionIdentity> identities, Options options);

@@ -196,6 +196,7 @@ http::Response ResolverApi::onions() const {
                    {"tor_service_id", p.tor_service_id},
                    {"published", p.published},
                    {"public_key", to_hex(p.public_key)},
+                   {"client_auth_key", p.client_auth_key},
                    {"ports", ports}});
   }
   return json_response(200, {{"tor", tor.tor_up}, {"onions", out}});

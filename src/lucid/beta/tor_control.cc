@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
@@ -128,15 +129,23 @@ Status TorControl::authenticate_cookie(const std::filesystem::path& cookie_file)
 }
 
 Result<std::string> TorControl::add_onion(const OnionIdentity& identity,
-                                          const std::vector<PortMapping>& ports, bool detach) {
+                                          const std::vector<PortMapping>& ports, bool detach,
+                                          const std::vector<std::string>& authorized_clients) {
   if (ports.empty()) return fail(ErrorKind::kInvalidArgument, "ADD_ONION needs at least one port");
   if (fd_ < 0) return fail(ErrorKind::kIo, "tor control port: not connected");
-  std::string rest = detach ? " Flags=Detach" : "";
+  std::vector<std::string> flags;
+  if (detach) flags.emplace_back("Detach");
+  if (!authorized_clients.empty()) flags.emplace_back("V3Auth");
+  std::string rest = flags.empty() ? "" : fmt::format(" Flags={}", fmt::join(flags, ","));
   for (const auto& p : ports) {
     if (p.virtual_port == 0 || !safe_arg(p.target))
       return fail(ErrorKind::kInvalidArgument,
                   fmt::format("bad onion port mapping {} -> '{}'", p.virtual_port, p.target));
     rest += fmt::format(" Port={},{}", p.virtual_port, p.target);
+  }
+  for (const auto& client : authorized_clients) {
+    if (!safe_arg(client)) return fail(ErrorKind::kInvalidArgument, "bad ClientAuthV3 key");
+    rest += " ClientAuthV3=" + client;
   }
   rest += "\r\n";
   static constexpr std::string_view kCmd = "ADD_ONION ";
@@ -152,6 +161,24 @@ Result<std::string> TorControl::add_onion(const OnionIdentity& identity,
   auto id = reply->value("ServiceID");
   if (!id) return fail(ErrorKind::kCorrupt, "tor's ADD_ONION reply has no ServiceID");
   return *id;
+}
+
+Status TorControl::onion_client_auth_add(std::string_view label, const OnionIdentity& as_client) {
+  if (!safe_arg(label)) return fail(ErrorKind::kInvalidArgument, "bad onion address");
+  if (fd_ < 0) return fail(ErrorKind::kIo, "tor control port: not connected");
+  const std::string head = fmt::format("ONION_CLIENT_AUTH_ADD {} ", label);
+  auto spec = as_client.tor_client_auth_spec();
+  SecretBytes line(head.size() + spec.size() + 2);
+  std::memcpy(line.data(), head.data(), head.size());
+  std::memcpy(line.data() + head.size(), spec.data(), spec.size());
+  std::memcpy(line.data() + head.size() + spec.size(), "\r\n", 2);
+  if (auto s = send_raw(line); !s) return s;
+  auto reply = read_reply();
+  if (!reply) return std::unexpected(reply.error());
+  // 251: a key for that onion existed and was replaced.
+  if (!reply->ok() && reply->status != 251)
+    return fail(ErrorKind::kInvalidArgument, "tor refused ONION_CLIENT_AUTH_ADD: " + reply->message());
+  return {};
 }
 
 Status TorControl::del_onion(std::string_view service_id) {

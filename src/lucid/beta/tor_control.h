@@ -34,9 +34,13 @@ class TorControl {
   // Sends one command line (without CRLF) and returns its reply; async (6xx) replies are skipped.
   Result<ControlReply> command(std::string_view line);
   // ADD_ONION with `identity`'s expanded key; returns tor's ServiceID. `detach` keeps the onion
-  // after this connection closes. The key never appears in errors.
+  // after this connection closes. With `authorized_clients` (ClientAuthV3 keys, tor's base32), only
+  // those clients can read the onion's descriptor (Flags=V3Auth). The key never appears in errors.
   Result<std::string> add_onion(const OnionIdentity& identity, const std::vector<PortMapping>& ports,
-                                bool detach);
+                                bool detach, const std::vector<std::string>& authorized_clients = {});
+  // ONION_CLIENT_AUTH_ADD: this tor, as a client, may read the descriptor of the onion `label`
+  // (56 characters) with `as_client`'s client authorization key. The key never appears in errors.
+  Status onion_client_auth_add(std::string_view label, const OnionIdentity& as_client);
   Status del_onion(std::string_view service_id);
   Result<std::string> getinfo(std::string_view key);
 

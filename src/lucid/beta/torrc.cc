@@ -7,7 +7,9 @@ namespace lucid::beta {
 std::string render_torrc(const TorConfig& c) {
   std::string out = "# written by betad; do not edit\n";
   out += fmt::format("DataDirectory {}\n", c.data_dir().string());
-  out += fmt::format("SocksPort {}\n", c.socks_listen);
+  // ExtendedErrors: a refused onion connection says why (0xF0-0xF7: descriptor not found, client
+  // authorization missing or wrong, ...); the SOCKS front passes the code on to its caller.
+  out += fmt::format("SocksPort {} ExtendedErrors\n", c.socks_listen);
   out += "ControlPort 127.0.0.1:auto\n";
   out += fmt::format("ControlPortWriteToFile {}\n", c.control_port_file().string());
   out += "CookieAuthentication 1\n";

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lucid/base/result.h"
 
@@ -21,5 +22,15 @@ std::string onion_address(const OnionPublicKey& public_key);
 Result<OnionPublicKey> parse_onion_address(std::string_view address);
 // RFC 4648 base32, lower case, no padding.
 std::string base32_lower(std::span<const std::uint8_t> bytes);
+// Its inverse, either case; refuses other characters and non-zero trailing bits.
+Result<std::vector<std::uint8_t>> base32_decode(std::string_view text);
+
+// Tor v3 client authorization (rend-spec-v3 "client authorization"): an onion service publishes
+// its descriptor readable only by the X25519 public keys it is given (ADD_ONION ClientAuthV3=).
+// The text form is tor's: base32, upper case, no padding, 52 characters.
+using ClientAuthPublicKey = std::array<std::uint8_t, 32>;
+std::string client_auth_key_text(const ClientAuthPublicKey& key);
+// Either case; exactly 52 characters of 32 bytes.
+Result<ClientAuthPublicKey> parse_client_auth_key(std::string_view text);
 
 }  // namespace lucid::crypto

@@ -156,10 +156,13 @@ std::optional<SecretRef> parse_secret_ref(std::string_view value) {
   return r;
 }
 
-std::optional<std::string> onion_pin_plane(std::string_view key) {
-  if (!key.starts_with(kOnionPinPrefix) || key.size() == kOnionPinPrefix.size()) return std::nullopt;
+namespace {
+
+// "<prefix><PLANE>" → "plane"; nullopt unless PLANE is [A-Z0-9]+.
+std::optional<std::string> pin_plane(std::string_view key, std::string_view prefix) {
+  if (!key.starts_with(prefix) || key.size() == prefix.size()) return std::nullopt;
   std::string plane;
-  for (char c : key.substr(kOnionPinPrefix.size())) {
+  for (char c : key.substr(prefix.size())) {
     if (c >= 'A' && c <= 'Z')
       plane += static_cast<char>(c - 'A' + 'a');
     else if (c >= '0' && c <= '9')
@@ -170,10 +173,25 @@ std::optional<std::string> onion_pin_plane(std::string_view key) {
   return plane;
 }
 
-std::string onion_pin_key(std::string_view plane) {
-  std::string key(kOnionPinPrefix);
+std::string pin_key(std::string_view prefix, std::string_view plane) {
+  std::string key(prefix);
   for (char c : plane) key += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
   return key;
+}
+
+}  // namespace
+
+std::optional<std::string> onion_pin_plane(std::string_view key) {
+  return pin_plane(key, kOnionPinPrefix);
+}
+std::string onion_pin_key(std::string_view plane) {
+  return pin_key(kOnionPinPrefix, plane);
+}
+std::optional<std::string> client_pin_plane(std::string_view key) {
+  return pin_plane(key, kClientPinPrefix);
+}
+std::string client_pin_key(std::string_view plane) {
+  return pin_key(kClientPinPrefix, plane);
 }
 
 bool is_service_name(std::string_view s) {

@@ -83,6 +83,11 @@ inline constexpr std::string_view kOnionPinPrefix = "BETA_ONION_";
 std::optional<std::string> onion_pin_plane(std::string_view key);
 // The pin key of `plane`: "ops" → "BETA_ONION_OPS".
 std::string onion_pin_key(std::string_view plane);
+// And of its Tor v3 client authorization key, BETA_CLIENT_<PLANE>=<52 base32> (`betactl onions
+// --pins` prints both): other clusters' onions of that plane are readable by the pinned keys only.
+inline constexpr std::string_view kClientPinPrefix = "BETA_CLIENT_";
+std::optional<std::string> client_pin_plane(std::string_view key);
+std::string client_pin_key(std::string_view plane);
 
 // A service, plane or cluster name as beta and the tunnels accept it: [a-z0-9][a-z0-9._-]{0,62}.
 bool is_service_name(std::string_view name);

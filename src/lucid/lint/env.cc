@@ -72,11 +72,12 @@ void check_ref(const Context& ctx, const fleet::EnvEntry& e, Sink& sink) {
 void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
   std::map<std::string_view, const fleet::EnvEntry*> last;
   for (const auto& e : c.env->entries) {
-    if (!in(e.key, kTemplate) && !in(e.key, kOptional) && !fleet::onion_pin_plane(e.key))
-      sink.add(
-          e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
-          "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID and BETA_ONION_<PLANE> "
-          "pins; put other settings elsewhere");
+    if (!in(e.key, kTemplate) && !in(e.key, kOptional) && !fleet::onion_pin_plane(e.key) &&
+        !fleet::client_pin_plane(e.key))
+      sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
+               "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID and the "
+               "BETA_ONION_<PLANE> "
+               "and BETA_CLIENT_<PLANE> pins; put other settings elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",
                fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),
@@ -126,6 +127,18 @@ void check_onion_pins(const Context& ctx, Sink& sink) {
     std::vector<std::string> planes;
     if (auto p = values.find("BETA_PLANES"); p != values.end() && p->second) planes = split_list(*p->second);
     for (const auto& e : c.env->entries) {
+      if (auto client_plane = fleet::client_pin_plane(e.key); client_plane && e.value) {
+        if (std::find(planes.begin(), planes.end(), *client_plane) == planes.end())
+          sink.add(
+              e.mark, "env/onion-pins",
+              fmt::format("{} pins a client key for the {} plane, which BETA_PLANES ({}) does not publish",
+                          e.key, *client_plane, fmt::join(planes, ",")),
+              "remove the pin, or add the plane to BETA_PLANES");
+        if (auto key = crypto::parse_client_auth_key(*e.value); !key)
+          sink.add(e.mark, "env/onion-pins", fmt::format("{}: {}", e.key, key.error().message),
+                   "copy the line `betactl onions --pins` prints on that site");
+        continue;
+      }
       auto plane = fleet::onion_pin_plane(e.key);
       if (!plane || !e.value) continue;
       if (std::find(planes.begin(), planes.end(), *plane) == planes.end())

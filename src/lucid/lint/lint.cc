@@ -55,7 +55,7 @@ const std::vector<RuleInfo>& rules() {
       {"env/secret-plain", Severity::kError, "secret-looking keys hold enc:sops: references"},
       {"env/secret-ref", Severity::kError, "each enc:sops: reference names an existing secret key"},
       {"env/onion-pins", Severity::kError,
-       "BETA_ONION_<PLANE> pins a v3 onion of a plane in BETA_PLANES, each address once in the repo"},
+       "BETA_ONION_<PLANE> / BETA_CLIENT_<PLANE> pin a v3 onion / client key of a plane in BETA_PLANES"},
       {"secrets/encrypted", Severity::kError, "every secrets value is ENC[AES256_GCM,…] unless _unencrypted"},
       {"secrets/sops-metadata", Severity::kError, "a sops block with age recipients, lastmodified, mac"},
       {"clusters/duplicate-id", Severity::kError, "cluster ids are unique"},

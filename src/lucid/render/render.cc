@@ -390,9 +390,10 @@ Result<std::optional<std::string>> beta_policy_text(const fs::path& repo, const 
   return std::optional<std::string>(std::move(*text));
 }
 
-// The onions other clusters pin in their .env (BETA_ONION_<PLANE>), as beta's directory YAML
-// (docs/formats.md "BETA_DIRECTORY"); nullopt when no other cluster pins one. A malformed pin is an
-// error here, so a typo never reaches a site as a beta that cannot start.
+// The onions and client authorization keys other clusters pin in their .env (BETA_ONION_<PLANE>,
+// BETA_CLIENT_<PLANE>), as beta's directory YAML (docs/formats.md "Onion pins and beta's
+// directory"); nullopt when no other cluster pins either. A malformed pin is an error here, so a
+// typo never reaches a site as a beta that cannot start.
 Result<std::optional<std::string>> beta_onion_directory(const fs::path& repo, const std::string& cluster_id) {
   std::error_code ec;
   std::vector<std::string> others;
@@ -400,29 +401,43 @@ Result<std::optional<std::string>> beta_onion_directory(const fs::path& repo, co
     if (it->is_directory(ec) && it->path().filename() != cluster_id && fs::exists(it->path() / ".env", ec))
       others.push_back(it->path().filename().string());
   std::sort(others.begin(), others.end());  // directory order is the filesystem's: the text must not be
-  std::string text;
+  std::string onions, clients;
   for (const auto& other : others) {
     const fs::path env_path = repo / "clusters" / other / ".env";
     auto env = read_text_file(env_path);
     if (!env) return std::unexpected(env.error());
-    std::map<std::string, std::string> pins;  // plane -> address, sorted
+    std::map<std::string, std::string> onion_pins, client_pins;  // plane -> value, sorted
     const auto parsed = fleet::parse_env_file(*env, "clusters/" + other + "/.env");
     for (const auto& e : parsed.entries) {
-      auto plane = fleet::onion_pin_plane(e.key);
-      if (!plane || !e.value) continue;
-      auto key = crypto::parse_onion_address(*e.value);
-      if (!key)
-        return fail(ErrorKind::kInvalidArgument,
-                    fmt::format("{}: {} is not a v3 onion address ({}); `lucidctl lint` names every such pin",
-                                e.mark.str(), e.key, key.error().message));
-      pins[*plane] = crypto::onion_address(*key) + ".onion";
+      if (!e.value) continue;
+      if (auto plane = fleet::onion_pin_plane(e.key)) {
+        auto key = crypto::parse_onion_address(*e.value);
+        if (!key)
+          return fail(
+              ErrorKind::kInvalidArgument,
+              fmt::format("{}: {} is not a v3 onion address ({}); `lucidctl lint` names every such pin",
+                          e.mark.str(), e.key, key.error().message));
+        onion_pins[*plane] = crypto::onion_address(*key) + ".onion";
+      } else if (auto client_plane = fleet::client_pin_plane(e.key)) {
+        auto key = crypto::parse_client_auth_key(*e.value);
+        if (!key)
+          return fail(ErrorKind::kInvalidArgument,
+                      fmt::format("{}: {}: {}; `lucidctl lint` names every such pin", e.mark.str(), e.key,
+                                  key.error().message));
+        client_pins[*client_plane] = crypto::client_auth_key_text(*key);
+      }
     }
-    if (pins.empty()) continue;
-    text += fmt::format("  {}:\n", json(other).dump());
-    for (const auto& [plane, address] : pins) text += fmt::format("    {}: {}\n", plane, address);
+    auto section = [&](std::string& text, const std::map<std::string, std::string>& pins) {
+      if (pins.empty()) return;
+      text += fmt::format("  {}:\n", json(other).dump());
+      for (const auto& [plane, value] : pins) text += fmt::format("    {}: {}\n", plane, value);
+    };
+    section(onions, onion_pins);
+    section(clients, client_pins);
   }
-  if (text.empty()) return std::optional<std::string>();
-  text = "clusters:\n" + text;
+  if (onions.empty() && clients.empty()) return std::optional<std::string>();
+  std::string text = onions.empty() ? "clusters: {}\n" : "clusters:\n" + onions;
+  if (!clients.empty()) text += "clients:\n" + clients;
   if (text.size() > kBetaDirectoryMaxBytes)
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("the onion pins of the other clusters take {} bytes; beta takes at most {} in {}",
