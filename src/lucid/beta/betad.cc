@@ -65,10 +65,6 @@ Result<std::optional<SettingText>> setting_text(const std::optional<std::filesys
 // Other clusters' onions the SOCKS front relays through tor, and their client authorization keys:
 // --directory, else BETA_DIRECTORY (the cluster render's copy of the other clusters' pins), else
 // none. Where it came from is logged.
-struct Directory {
-  OnionDirectory onions;
-  ClientKeys clients;  // plane -> other clusters' keys: who may read this cluster's onion of the plane
-};
 Result<Directory> load_directory(const BetadConfig& c) {
   auto setting = setting_text(c.directory_file, c.directory_text, "--directory", "BETA_DIRECTORY",
                               "the other clusters' onion pins");
@@ -78,21 +74,19 @@ Result<Directory> load_directory(const BetadConfig& c) {
              "no directory: other clusters' onions are refused (no --directory and no BETA_DIRECTORY)");
     return Directory{};
   }
-  auto directory = parse_onion_directory((*setting)->text);
+  auto directory = parse_directory((*setting)->text);
   if (!directory) return std::unexpected(with_context((*setting)->source, directory.error()));
-  auto clients = parse_client_keys((*setting)->text);
-  if (!clients) return std::unexpected(with_context((*setting)->source, clients.error()));
-  if (!directory->empty() && !tcp::parse_ipv4_endpoint(c.tor.socks_listen))
+  if (!directory->onions.empty() && !tcp::parse_ipv4_endpoint(c.tor.socks_listen))
     return fail(
         ErrorKind::kInvalidArgument,
         fmt::format("{}: the SOCKS front relays other clusters' onions through tor's SocksPort, which must "
                     "then be a fixed ip:port (--socks {} is not one)",
                     (*setting)->source, c.tor.socks_listen));
   std::size_t keys = 0;
-  for (const auto& [plane, list] : *clients) keys += list.size();
+  for (const auto& [plane, list] : directory->clients) keys += list.size();
   log_line("socks", fmt::format("directory from {}: {} onion(s) and {} client key(s) of other clusters",
-                                (*setting)->source, directory->size(), keys));
-  return Directory{std::move(*directory), std::move(*clients)};
+                                (*setting)->source, directory->onions.size(), keys));
+  return directory;
 }
 
 // What tor needs for client authorization: on each plane of this beta, the other clusters' keys it

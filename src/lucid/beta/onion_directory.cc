@@ -9,7 +9,7 @@
 
 namespace lucid::beta {
 
-Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
+Result<Directory> parse_directory(std::string_view yaml_text) {
   auto tree = yaml::parse(yaml_text, "onion directory");
   if (!tree) return std::unexpected(tree.error());
   auto doc = yaml::to_json(*tree);
@@ -19,7 +19,7 @@ Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
   };
   if (!doc->is_object() || !doc->contains("clusters") || !(*doc)["clusters"].is_object())
     return bad("expected `clusters:` mapping cluster ids to {plane: <address>.onion}");
-  OnionDirectory out;
+  Directory out;
   for (const auto& [cluster, planes] : (*doc)["clusters"].items()) {
     if (!planes.is_object())
       return bad(fmt::format("clusters.{} must map planes to onion addresses", cluster));
@@ -32,23 +32,11 @@ Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
         return bad(fmt::format("{}: '{}' is not a v3 onion address ({})", where,
                                address.get<std::string>().substr(0, 80), key.error().message));
       const std::string label = crypto::onion_address(*key);
-      if (out.contains(label)) return bad(fmt::format("{}: {}.onion is listed twice", where, label));
-      out[label] = {cluster, plane};
+      if (out.onions.contains(label)) return bad(fmt::format("{}: {}.onion is listed twice", where, label));
+      out.onions[label] = {cluster, plane};
     }
   }
-  return out;
-}
-
-Result<ClientKeys> parse_client_keys(std::string_view yaml_text) {
-  auto tree = yaml::parse(yaml_text, "onion directory");
-  if (!tree) return std::unexpected(tree.error());
-  auto doc = yaml::to_json(*tree);
-  if (!doc) return std::unexpected(doc.error());
-  ClientKeys out;
-  if (!doc->is_object() || !doc->contains("clients")) return out;
-  auto bad = [](const std::string& what) {
-    return fail(ErrorKind::kInvalidArgument, "onion directory: " + what);
-  };
+  if (!doc->contains("clients")) return out;
   if (!(*doc)["clients"].is_object())
     return bad("`clients:` must map cluster ids to {plane: <client authorization key>}");
   for (const auto& [cluster, planes] : (*doc)["clients"].items()) {
@@ -58,10 +46,16 @@ Result<ClientKeys> parse_client_keys(std::string_view yaml_text) {
       if (!key.is_string()) return bad(where + " must be a client authorization key");
       auto parsed = crypto::parse_client_auth_key(key.get<std::string>());
       if (!parsed) return bad(fmt::format("{}: {}", where, parsed.error().message));
-      out[plane].push_back(crypto::client_auth_key_text(*parsed));
+      out.clients[plane].push_back(crypto::client_auth_key_text(*parsed));
     }
   }
   return out;
+}
+
+Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text) {
+  auto directory = parse_directory(yaml_text);
+  if (!directory) return std::unexpected(directory.error());
+  return std::move(directory->onions);
 }
 
 std::optional<std::string> find_onion(const OnionDirectory& directory, const std::string& cluster,

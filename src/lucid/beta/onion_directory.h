@@ -19,15 +19,21 @@ struct RemoteOnion {
 // By v3 label (56 characters, no ".onion").
 using OnionDirectory = std::map<std::string, RemoteOnion>;
 
-// `clusters: {<cluster>: {<plane>: <address>.onion, ...}, ...}`. kInvalidArgument naming the entry
-// for anything else (an address whose version or checksum is wrong, an onion listed twice).
-Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text);
-
-// The other clusters' Tor v3 client authorization keys in the same YAML (`clients: {<cluster>:
-// {<plane>: <52 base32>}}`; the section is optional), by plane, in tor's text form (upper case).
-// kInvalidArgument naming the entry for a key that is not 52 base32 characters of 32 bytes.
+// The other clusters' Tor v3 client authorization keys, by plane, in tor's text form (upper case):
+// who may read this cluster's onion of that plane.
 using ClientKeys = std::map<std::string, std::vector<std::string>>;
-Result<ClientKeys> parse_client_keys(std::string_view yaml_text);
+
+struct Directory {
+  OnionDirectory onions;
+  ClientKeys clients;
+};
+// `clusters: {<cluster>: {<plane>: <address>.onion, ...}, ...}` and, optionally, `clients:
+// {<cluster>: {<plane>: <52 base32>}}`. kInvalidArgument naming the entry for anything else (an
+// address whose version or checksum is wrong, an onion listed twice, a key that is not 52 base32
+// characters of 32 bytes).
+Result<Directory> parse_directory(std::string_view yaml_text);
+// Its onions only.
+Result<OnionDirectory> parse_onion_directory(std::string_view yaml_text);
 
 // The label of `cluster`'s onion for `plane`, when the directory pins one.
 std::optional<std::string> find_onion(const OnionDirectory& directory, const std::string& cluster,

@@ -127,25 +127,20 @@ void check_onion_pins(const Context& ctx, Sink& sink) {
     std::vector<std::string> planes;
     if (auto p = values.find("BETA_PLANES"); p != values.end() && p->second) planes = split_list(*p->second);
     for (const auto& e : c.env->entries) {
-      if (auto client_plane = fleet::client_pin_plane(e.key); client_plane && e.value) {
-        if (std::find(planes.begin(), planes.end(), *client_plane) == planes.end())
-          sink.add(
-              e.mark, "env/onion-pins",
-              fmt::format("{} pins a client key for the {} plane, which BETA_PLANES ({}) does not publish",
-                          e.key, *client_plane, fmt::join(planes, ",")),
-              "remove the pin, or add the plane to BETA_PLANES");
-        if (auto key = crypto::parse_client_auth_key(*e.value); !key)
-          sink.add(e.mark, "env/onion-pins", fmt::format("{}: {}", e.key, key.error().message),
-                   "copy the line `betactl onions --pins` prints on that site");
-        continue;
-      }
-      auto plane = fleet::onion_pin_plane(e.key);
+      const auto onion_plane = fleet::onion_pin_plane(e.key);
+      const auto plane = onion_plane ? onion_plane : fleet::client_pin_plane(e.key);
       if (!plane || !e.value) continue;
       if (std::find(planes.begin(), planes.end(), *plane) == planes.end())
         sink.add(e.mark, "env/onion-pins",
                  fmt::format("{} pins the {} plane, which BETA_PLANES ({}) does not publish", e.key, *plane,
                              fmt::join(planes, ",")),
                  "remove the pin, or add the plane to BETA_PLANES");
+      if (!onion_plane) {  // a client authorization key
+        if (auto key = crypto::parse_client_auth_key(*e.value); !key)
+          sink.add(e.mark, "env/onion-pins", fmt::format("{}: {}", e.key, key.error().message),
+                   "copy the line `betactl onions --pins` prints on that site");
+        continue;
+      }
       auto key = crypto::parse_onion_address(*e.value);
       if (!key) {
         sink.add(e.mark, "env/onion-pins",
