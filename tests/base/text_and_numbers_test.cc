@@ -56,6 +56,18 @@ TEST(Text, TrimLowerAndPercentEncode) {
   }
 }
 
+TEST(Text, Utf8ValidityFollowsRfc3629) {
+  for (const char* good : {"", "plain", "\xC2\xA9", "\xE2\x9A\x93", "\xE9\x94\x9A", "\xF0\x9F\x98\x80",
+                           "\xF4\x8F\xBF\xBF", "\xED\x9F\xBF"}) {
+    EXPECT_TRUE(lucid::is_valid_utf8(good)) << good;
+  }
+  for (const char* bad :
+       {"\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF0\x80\x80\xAF",
+        "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xE2\x9A", "a\xC2", "\xE2\x28\xA1"}) {
+    EXPECT_FALSE(lucid::is_valid_utf8(bad)) << bad;
+  }
+}
+
 TEST(PrometheusWriter, OneHelpPerFamilyEscapedAndBoundedLabels) {
   PrometheusWriter w;
   w.family("x_total", "counter", "Things.\nBy kind \\ name.");

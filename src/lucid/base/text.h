@@ -1,4 +1,5 @@
-// Small text helpers written once: ASCII trimming and case folding, and URL percent-encoding.
+// Small text helpers written once: ASCII trimming and case folding, UTF-8 validity, and URL
+// percent-encoding.
 #pragma once
 
 #include <string>
@@ -13,6 +14,10 @@ std::string_view trim(std::string_view s);
 
 // ASCII lower case; bytes outside A–Z are kept as they are (UTF-8 stays intact).
 std::string lower(std::string_view s);
+
+// Whether `s` is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+// U+10FFFF, no truncated sequence.
+bool is_valid_utf8(std::string_view s);
 
 // RFC 3986 percent-encoding of everything but the unreserved characters (A–Z a–z 0–9 - . _ ~):
 // safe for a query value or a path segment.
