@@ -7,6 +7,7 @@
 
 #include "lucid/base/canonical_json.h"
 #include "lucid/base/hex.h"
+#include "lucid/base/json_fields.h"
 #include "lucid/base/random.h"
 #include "lucid/seal/format.h"
 
@@ -98,94 +99,12 @@ Error field_error(const std::string& field, const std::string& what) {
   return Error{ErrorKind::kCorrupt, fmt::format("{}: {}", field, what)};
 }
 
-// Reads one object's members, tracking which were consumed so leftovers can be reported.
-class Fields {
+// A manifest's members: every string of a manifest is short; a longer one is refused before it is
+// copied.
+class Fields : public JsonFields {
  public:
-  Fields(const json& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
-
-  std::string name(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  Result<const json*> get(const std::string& key, json::value_t type) {
-    seen_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) return std::unexpected(field_error(name(key), "missing"));
-    bool ok = it->type() == type || (type == json::value_t::number_unsigned && it->is_number_unsigned());
-    if (!ok)
-      return std::unexpected(
-          field_error(name(key), fmt::format("expected {}, found {}", type_name(type), it->type_name())));
-    return &*it;
-  }
-
-  // Every string of a manifest is short; a longer one is refused before it is copied.
-  Result<std::string> string(const std::string& key) {
-    auto v = get(key, json::value_t::string);
-    if (!v) return std::unexpected(v.error());
-    const auto& text = (*v)->get_ref<const std::string&>();
-    if (text.size() > kMaxManifestStringBytes)
-      return std::unexpected(field_error(name(key), fmt::format("is {} bytes long; at most {} are allowed",
-                                                                text.size(), kMaxManifestStringBytes)));
-    return text;
-  }
-
-  // A number only ever compared with an exact expectation (version, level, index).
-  Result<std::uint64_t> uint(const std::string& key) {
-    auto v = get(key, json::value_t::number_unsigned);
-    if (!v) return std::unexpected(v.error());
-    return (*v)->get<std::uint64_t>();
-  }
-
-  // A size or count, refused above `max` (`what` says which bound) before anything is sized by it.
-  Result<std::uint64_t> uint(const std::string& key, std::uint64_t max, std::string_view what) {
-    auto n = uint(key);
-    if (!n) return n;
-    if (*n > max)
-      return std::unexpected(field_error(name(key), fmt::format("{} exceeds {} ({})", *n, max, what)));
-    return n;
-  }
-
-  template <std::size_t N>
-  Result<std::array<std::uint8_t, N>> hex_bytes(const std::string& key) {
-    auto s = string(key);
-    if (!s) return std::unexpected(s.error());
-    std::array<std::uint8_t, N> out{};
-    if (auto r = from_hex_into(*s, out); !r)
-      return std::unexpected(field_error(name(key), r.error().message));
-    return out;
-  }
-
-  Status no_unknown_fields() const {
-    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
-      if (!seen_.contains(it.key())) return std::unexpected(field_error(name(it.key()), "unknown field"));
-    }
-    return {};
-  }
-
- private:
-  static std::string type_name(json::value_t t) {
-    switch (t) {
-      case json::value_t::string:
-        return "a string";
-      case json::value_t::number_unsigned:
-        return "a non-negative integer";
-      case json::value_t::object:
-        return "an object";
-      case json::value_t::array:
-        return "an array";
-      default:
-        return "another type";
-    }
-  }
-  const json& obj_;
-  std::string path_;
-  std::set<std::string> seen_;
+  Fields(const json& obj, std::string path) : JsonFields(obj, std::move(path), kMaxManifestStringBytes) {}
 };
-
-#define LUCID_TRY_ASSIGN(lhs, expr)                         \
-  do {                                                      \
-    auto _r = (expr);                                       \
-    if (!_r) return std::unexpected(std::move(_r.error())); \
-    lhs = std::move(*_r);                                   \
-  } while (0)
 
 // The most items each top-level array of a manifest may list, and why.
 struct ArrayBound {
