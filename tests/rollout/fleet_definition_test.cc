@@ -12,6 +12,7 @@ waves:
     gates: [healthchecks]
     soak: 90s
     stale_after: 2m
+    anchor_latency_budget: 1500ms
   - name: edge
     ref: refs/heads/wave/edge
     gates: [healthchecks, beta-onions-per-plane]
@@ -33,6 +34,8 @@ TEST(FleetDefinition, ReadsWavesInOrderWithSoakStaleAndFullRefs) {
   EXPECT_EQ(f->waves[0].soak.count(), 90);
   EXPECT_EQ(f->waves[0].stale_after.count(), 120);
   EXPECT_EQ(f->waves[1].soak, kDefaultSoak);
+  EXPECT_EQ(f->waves[0].anchor_latency_budget, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(f->waves[1].anchor_latency_budget);
   EXPECT_EQ(f->previous_wave("edge")->name, "canary");
   EXPECT_EQ(f->previous_wave("canary"), nullptr);
   EXPECT_EQ(f->next_wave("canary")->name, "edge");
@@ -48,6 +51,12 @@ TEST(FleetDefinition, BadInputIsNamedWithFileAndLine) {
   ASSERT_FALSE(f);
   EXPECT_NE(f.error().message.find("clusters/clusters.yaml:6:11:"), std::string::npos) << f.error().message;
   EXPECT_NE(f.error().message.find("soak"), std::string::npos);
+
+  std::string bad_budget = kClusters;
+  bad_budget.replace(bad_budget.find("1500ms"), 6, "-1s");
+  f = parse_fleet(bad_budget, "");
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message.find("anchor_latency_budget"), std::string::npos) << f.error().message;
 
   std::string unknown_wave = kClusters;
   unknown_wave.replace(unknown_wave.rfind("wave: edge"), 10, "wave: edgy");

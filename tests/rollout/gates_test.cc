@@ -124,6 +124,38 @@ TEST(Gates, NoDataBlocksUnlessAnUnexpiredWaiverNamesTheWaveAndGate) {
   EXPECT_EQ(one(w, kC1, h, {waiver}).state, GateState::kNoData);
 }
 
+TEST(Gates, AnchorLatencyHoldsWithinTheBudgetForTheSoakAndFailsAboveIt) {
+  auto w = wave({"anchor-latency"});
+  auto with_p95 = [](const std::string& commit, double p95) {
+    auto s = status(commit, kNow - 600);
+    s["anchor_latency_p95_seconds"] = p95;
+    return s;
+  };
+  // No budget: nothing to compare with, which blocks like any missing data.
+  auto unbudgeted = one(w, kC1, {seen(kNow - 5, with_p95(kC1, 0.4))});
+  EXPECT_EQ(unbudgeted.state, GateState::kNoData);
+  EXPECT_NE(unbudgeted.reason.find("anchor_latency_budget"), std::string::npos) << unbudgeted.reason;
+
+  w.anchor_latency_budget = std::chrono::milliseconds(2000);
+  Observation early = seen(kNow - 5, with_p95(kC1, 0.4));
+  early.first_seen = kNow - 100;  // within budget since 100 s, the soak is 60 s
+  auto held = one(w, kC1, {early});
+  EXPECT_EQ(held.state, GateState::kHolds) << held.reason;
+  EXPECT_EQ(held.evidence["budget_seconds"], 2.0);
+
+  Observation over_before = seen(kNow - 40, with_p95(kC1, 3.5));
+  over_before.first_seen = kNow - 100;
+  auto soaking = one(w, kC1, {over_before, seen(kNow - 5, with_p95(kC1, 0.4))});
+  EXPECT_EQ(soaking.state, GateState::kSoaking) << soaking.reason;  // back within budget only 5 s ago
+
+  auto over = one(w, kC1, {seen(kNow - 5, with_p95(kC1, 2.5))});
+  EXPECT_EQ(over.state, GateState::kFails);
+  EXPECT_NE(over.reason.find("over the budget"), std::string::npos) << over.reason;
+
+  auto other_commit = one(w, kC1, {seen(kNow - 5, with_p95(kC2, 0.1))});
+  EXPECT_EQ(other_commit.state, GateState::kPending) << other_commit.reason;
+}
+
 TEST(Gates, AcceptanceBackedGatesNeedResultsForTheCommit) {
   auto w = wave({"beta-onions-per-plane"});
   auto s = status(kC1, kNow - 600);

@@ -48,6 +48,7 @@ void load_clusters(Model& m) {
       wave.gates = scalars(w.find("gates"));
       wave.soak = scalar(w.find("soak"));
       wave.stale_after = scalar(w.find("stale_after"));
+      wave.anchor_latency_budget = scalar(w.find("anchor_latency_budget"));
       m.waves.push_back(std::move(wave));
     }
   }

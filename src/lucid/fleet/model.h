@@ -27,7 +27,8 @@ inline constexpr const char* kSecretsDir = "secrets";
 struct Wave {
   LString name, ref;
   std::vector<LString> gates;
-  std::optional<LString> soak, stale_after;  // durations (rollout/fleet_definition.h reads them)
+  // durations (rollout/fleet_definition.h reads them)
+  std::optional<LString> soak, stale_after, anchor_latency_budget;
 };
 
 struct Cluster {

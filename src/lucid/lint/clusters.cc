@@ -53,15 +53,24 @@ void check_waves(const Context& ctx, Sink& sink) {
 // The fields the console reads (rollout/fleet_definition.h): a typo here would only show when an
 // operator promotes.
 void check_rollout_fields(const Context& ctx, Sink& sink) {
-  for (const auto& w : ctx.model.waves)
-    for (const auto* field : {&w.soak, &w.stale_after})
+  for (const auto& w : ctx.model.waves) {
+    for (const auto* field : {&w.soak, &w.stale_after, &w.anchor_latency_budget})
       if (*field) {
         auto d = parse_duration((*field)->value);
         if (!d || d->count() <= 0)
           sink.add((*field)->mark, "clusters/rollout-fields",
                    fmt::format("wave '{}': '{}' is not a duration", w.name.value, (*field)->value),
-                   "write a positive duration such as 30s, 10m or 1h");
+                   "write a positive duration such as 500ms, 30s, 10m or 1h");
       }
+    // Without a budget the gate can only ever say "nothing to compare with" and block the wave.
+    for (const auto& gate : w.gates)
+      if (gate.value == "anchor-latency" && !w.anchor_latency_budget)
+        sink.add(
+            gate.mark, "clusters/rollout-fields",
+            fmt::format("wave '{}' has the anchor-latency gate but no anchor_latency_budget", w.name.value),
+            "add `anchor_latency_budget: 10s` (the most the p95 manifest-to-anchor latency may be) to the "
+            "wave");
+  }
   for (const auto& c : ctx.model.clusters)
     if (c.status && !c.status->value.starts_with("http://") && !c.status->value.starts_with("https://"))
       sink.add(c.status->mark, "clusters/rollout-fields",

@@ -64,7 +64,8 @@ const std::vector<RuleInfo>& rules() {
       {"clusters/wave-order", Severity::kError, "waves are listed in SPEC order, once each"},
       {"clusters/profiles-mismatch", Severity::kError, "clusters.yaml profiles equal the .env PROFILES"},
       {"clusters/rollout-fields", Severity::kError,
-       "soak and stale_after are durations; status is an http(s) URL"},
+       "soak, stale_after and anchor_latency_budget are durations; a wave with the anchor-latency gate has a "
+       "budget; status is an http(s) URL"},
   };
   return kRules;
 }

@@ -121,6 +121,13 @@ Result<FleetDefinition> parse_fleet(std::string_view clusters_yaml, std::string_
     d.gates = list_of(w.find("gates"));
     if (auto s = duration_field(w, "soak", d.soak); !s) return std::unexpected(s.error());
     if (auto s = duration_field(w, "stale_after", d.stale_after); !s) return std::unexpected(s.error());
+    if (const Node* budget = w.find("anchor_latency_budget"); budget != nullptr) {
+      auto parsed = budget->is_scalar() ? parse_duration(budget->value) : std::nullopt;
+      if (!parsed || parsed->count() <= 0)
+        return std::unexpected(
+            bad(budget->mark, "`anchor_latency_budget` must be a duration such as 500ms, 5s or 1m").error());
+      d.anchor_latency_budget = *parsed;
+    }
     out.waves.push_back(std::move(d));
   }
   if (const Node* clusters = root->find("clusters"); clusters != nullptr && clusters->is_sequence()) {

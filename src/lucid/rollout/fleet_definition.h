@@ -23,6 +23,9 @@ struct WaveDefinition {
   std::vector<std::string> gates;
   std::chrono::seconds soak = kDefaultSoak;               // `soak:` — how long a gate must hold
   std::chrono::seconds stale_after = kDefaultStaleAfter;  // `stale_after:` — a report older is stale
+  // `anchor_latency_budget:` — the most the p95 of manifest-to-anchor latency may be for the
+  // `anchor-latency` gate to hold (none: that gate has nothing to compare with and says so).
+  std::optional<std::chrono::milliseconds> anchor_latency_budget;
 };
 
 struct ClusterDefinition {

@@ -183,6 +183,60 @@ GateResult from_acceptance(const std::string& check, const std::string& commit, 
   return r;
 }
 
+// The sessions services' p95 manifest-to-anchor latency (`anchor_latency_p95_seconds` in the site's
+// report) within the wave's budget, while the site runs the commit, for the soak time.
+GateResult anchor_latency(const WaveDefinition& wave, const std::string& commit,
+                          const std::vector<Observation>& history, const Observation& latest,
+                          std::int64_t now) {
+  GateResult r;
+  const Json& s = latest.status;
+  auto p95_of = [](const Json& status) -> std::optional<double> {
+    auto m = status.find("anchor_latency_p95_seconds");
+    if (m == status.end() || !m->is_number()) return std::nullopt;
+    return m->get<double>();
+  };
+  auto p95 = p95_of(s);
+  if (!p95) {
+    r.reason = "no anchor latency reported (no sessions-manifests service on this site)";
+    return r;
+  }
+  r.evidence["p95_seconds"] = *p95;
+  if (!wave.anchor_latency_budget) {
+    r.reason = "the wave has no anchor_latency_budget in clusters.yaml to compare with";
+    return r;
+  }
+  const double budget = static_cast<double>(wave.anchor_latency_budget->count()) / 1000.0;
+  r.evidence["budget_seconds"] = budget;
+  r.evidence["soak_seconds"] = wave.soak.count();
+  if (str(s, "last_good") != commit) {
+    r.state = GateState::kPending;
+    r.reason = fmt::format("runs {}, not {} yet", short_id(str(s, "last_good")), short_id(commit));
+    return r;
+  }
+  if (*p95 > budget) {
+    r.state = GateState::kFails;
+    r.reason = fmt::format("anchor latency p95 {:.3f} s is over the budget of {:.3f} s", *p95, budget);
+    return r;
+  }
+  // Within budget since the first report of the newest unbroken stretch that ran the commit within it.
+  std::int64_t since = 0;
+  for (const auto& o : history) {
+    if (!o.reachable) continue;
+    auto v = p95_of(o.status);
+    if (str(o.status, "last_good") == commit && v && *v <= budget) {
+      if (since == 0) since = o.first_seen != 0 ? o.first_seen : o.polled_at;
+    } else {
+      since = 0;
+    }
+  }
+  const std::int64_t held = since > 0 ? std::max<std::int64_t>(0, now - since) : 0;
+  r.evidence["held_seconds"] = held;
+  r.state = held >= wave.soak.count() ? GateState::kHolds : GateState::kSoaking;
+  r.reason = fmt::format("anchor latency p95 {:.3f} s within the budget of {:.3f} s for {} s (soak {} s)",
+                         *p95, budget, held, wave.soak.count());
+  return r;
+}
+
 GateResult evaluate_one(const WaveDefinition& wave, const std::string& gate, const std::string& commit,
                         const std::vector<Observation>& history, const Observation& latest,
                         std::int64_t now) {
@@ -191,18 +245,8 @@ GateResult evaluate_one(const WaveDefinition& wave, const std::string& gate, con
     return from_acceptance("cluster.beta-onions", commit, latest.status);
   if (gate == "wallet-plane-isolation" || gate == "wallet-isolation")
     return from_acceptance("cluster.wallet-isolation", commit, latest.status);
+  if (gate == "anchor-latency") return anchor_latency(wave, commit, history, latest, now);
   GateResult r;
-  if (gate == "anchor-latency") {
-    // The sessions services' manifest-to-anchor latency (issue 15) is not part of any site's report yet.
-    auto m = latest.status.find("anchor_latency_p95_seconds");
-    if (m == latest.status.end()) {
-      r.reason = "no anchor latency reported (no sessions-manifests service on this site)";
-      return r;
-    }
-    r.evidence["p95_seconds"] = *m;
-    r.reason = "anchor latency budget not defined for this wave";
-    return r;
-  }
   r.reason = fmt::format("unknown gate `{}`: nothing on the site reports it", gate);
   return r;
 }
