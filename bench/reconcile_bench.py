@@ -567,7 +567,7 @@ def main():
         base, work = setup(a, lucidctl, tmp, cluster, image)
         peer_yaml = peer_plan(lucidctl, cluster, work)
         noop = None if a.drift_only else noop_benchmark(a, base + ["--once"], compose_argv, project, peer_yaml)
-        drift = drift_benchmark(a, base + ["--watch", "--interval", "300s", "--listen", "", "--restart-budget", "0"],
+        drift = drift_benchmark(a, base + ["--watch", "--interval", "300s", "--listen", "", "--restart-budget", "0", "--no-accept"],
                                 compose_argv, project, peer_yaml, tmp)
     except BenchError as e:
         signal.alarm(0)

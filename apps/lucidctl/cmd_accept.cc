@@ -83,9 +83,7 @@ int run_accept(const AcceptArgs& a) {
     fmt::print(stderr, "lucidctl accept: {}\n", site.error().message);
     return 2;
   }
-  acc::ProbeSettings ps;
-  std::error_code ec;
-  ps.probe_program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  acc::ProbeSettings ps = acc::probe_settings_of_this_program();
   ps.udp_datagrams = a.datagrams;
   ps.ban_grace = std::chrono::milliseconds(a.ban_grace_ms);
   ps.seal_timeout = std::chrono::seconds(a.seal_timeout_s);
@@ -146,9 +144,11 @@ void register_probe(CLI::App* accept, Context& ctx) {
   });
   auto* tcp = probe->add_subcommand("tcp-connect", "One TCP connect per IPv4:PORT");
   tcp->add_option("--timeout-ms", pa->timeout_ms)->check(CLI::Range(1, 60000));
+  tcp->add_option("--delay-ms", pa->delay_ms)->check(CLI::Range(0, 600000));
   tcp->add_option("targets", pa->targets)->required();
   tcp->callback([pa, &ctx] {
-    ctx.exit_code = print_probe(acc::tcp_connect(pa->targets, std::chrono::milliseconds(pa->timeout_ms)));
+    ctx.exit_code = print_probe(acc::tcp_connect(pa->targets, std::chrono::milliseconds(pa->timeout_ms),
+                                                 std::chrono::milliseconds(pa->delay_ms)));
   });
 }
 

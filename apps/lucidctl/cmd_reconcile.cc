@@ -15,6 +15,7 @@
 #include "cmd_verify.h"
 #include "cmd_wave.h"
 #include "command.h"
+#include "lucid/accept/after_promotion.h"
 #include "lucid/base/time.h"
 #include "lucid/reconcile/cluster_lock.h"
 #include "lucid/reconcile/image_check.h"
@@ -48,6 +49,8 @@ struct ReconcileArgs {
   bool fleet = false;                 // status --fleet
   std::optional<std::string> branch;  // unset: the cluster's wave ref
   bool drift_via_compose = false;     // hidden: bench/reconcile_bench.py's peer
+  bool no_accept = false;             // with --watch: no acceptance run after promotions
+  std::string accept_retry = "2m";
 };
 
 void print_pass(const rc::PassReport& r, bool json) {
@@ -69,9 +72,12 @@ int run_reconcile(const ReconcileArgs& a) {
   auto interval = lucid::parse_duration(a.interval);
   auto health = lucid::parse_duration(a.health_timeout);
   auto window = lucid::parse_duration(a.budget_window);
-  if (!interval || !health || !window) {
-    fmt::print(stderr,
-               "lucidctl reconcile: --interval/--health-timeout/--budget-window: give e.g. 30s, 5m, 500ms\n");
+  auto accept_retry = lucid::parse_duration(a.accept_retry);
+  if (!interval || !health || !window || !accept_retry || accept_retry->count() < 1000) {
+    fmt::print(
+        stderr,
+        "lucidctl reconcile: --interval/--health-timeout/--budget-window/--accept-retry: give e.g. 30s, 5m, "
+        "500ms (--accept-retry at least 1s)\n");
     return 2;
   }
   rc::ReconcileConfig config;
@@ -193,10 +199,28 @@ int run_reconcile(const ReconcileArgs& a) {
     fmt::print("listening on {}:{} (/metrics, /status)\n", a.listen.substr(0, a.listen.rfind(':')),
                server->port(0));
   }
+  // The gates that rest on acceptance results (beta onions, wallet isolation) judge the commit the
+  // site runs; so after each promotion the site runs its own checks, in the background.
+  std::optional<lucid::accept::AcceptanceAfterPromotion> acceptance;
+  if (!a.no_accept) {
+    lucid::accept::AcceptanceAfterPromotion::Options ao;
+    ao.site.cluster = a.cluster;
+    ao.site.state_dir = config.state_dir;
+    ao.probes = lucid::accept::probe_settings_of_this_program();
+    ao.retry = std::chrono::duration_cast<std::chrono::seconds>(*accept_retry);
+    ao.log = [](const std::string& line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+    acceptance.emplace(std::move(ao));
+  }
   rc::watch(
       config, verifier, *store, docker, wo,
       [&](const rc::WatchEvent& ev) {
         metrics.record(ev);
+        if (acceptance) {
+          if (auto record = store->cluster(a.cluster); record) acceptance->after_pass(record->last_good);
+        }
         if (!ev.drift.empty())
           fmt::print(
               "drift: {} change(s), first {}; {} in {} ms\n", ev.drift.size(), rc::describe(ev.drift.front()),
@@ -356,6 +380,11 @@ void register_reconcile(CLI::App& app, Context& ctx) {
                   "With --watch: drift corrections allowed per --budget-window (default 5; 0: no limit)");
   rec->add_option("--budget-window", args->budget_window, "Window of the restart budget (default 10m)");
   rec->add_flag("--json", args->json, "One JSON object per pass");
+  rec->add_flag("--no-accept", args->no_accept,
+                "With --watch: do not run the acceptance checks (lucidctl accept) after a promotion");
+  rec->add_option(
+      "--accept-retry", args->accept_retry,
+      "With --watch: run failed acceptance checks of the last-good commit again after this (default 2m)");
   // Hidden (no group): drift is always corrected by Compose, never by starting the existing
   // containers directly. Only for measuring one against the other (bench/reconcile_bench.py).
   rec->add_flag("--drift-via-compose", args->drift_via_compose, "Correct drift with Compose only (benchmark)")
@@ -385,6 +414,10 @@ void register_reconcile(CLI::App& app, Context& ctx) {
       "through the Engine API, dependencies first; anything else goes through Compose. Failures back\n"
       "off; corrections draw on --restart-budget.\n"
       "State (SQLite, WAL): <state-dir>/state.db; `lucidctl status` reads it.\n"
+      "With --watch, once the last-good commit has no acceptance results of its own (after a promotion,\n"
+      "or a restart that interrupted a run), the site runs its acceptance checks in the background, as\n"
+      "`lucidctl accept` would, into <state-dir>/acceptance/<cluster>.json, which /status carries and the\n"
+      "console's onions and wallet-isolation gates read; failing ones again every --accept-retry.\n"
       "Outcomes: unchanged, promoted, corrected, repaired (exit 0); rolled-back, refused, failed,\n"
       "skipped-bad, held, unreachable (exit 1). Exit 2: usage, lock held, or no decision possible\n"
       "(fetch before any promotion, engine, store).\n"

@@ -204,7 +204,8 @@ void register_wave(CLI::App& app, Context& ctx) {
       "that SOCKS5 proxy), adding to the history that `lucidctl console serve` keeps there.\n"
       "Gates (per cluster, for the commit): healthchecks (the commit promoted on the site, every service\n"
       "healthy with its config hash, for `soak:`), beta-onions-per-plane and wallet-plane-isolation (from\n"
-      "the site's `lucidctl accept` results for that commit), anchor-latency (no site reports it yet).\n"
+      "the acceptance results for that commit, which the site's reconciler runs after promoting it),\n"
+      "anchor-latency (the site's p95 within the wave's `anchor_latency_budget:`, for `soak:`).\n"
       "A site without a report within `stale_after:` is stale and blocks. `no data` blocks unless\n"
       "policies/waivers.yaml `gates:` waives that gate for that wave with a reason and an expiry.\n"
       "Exit: 0 done (or nothing to do), 1 refused (the reasons are printed), 2 usage or I/O error.");

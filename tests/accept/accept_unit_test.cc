@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lucid/accept/after_promotion.h"
 #include "lucid/accept/catalogue.h"
 #include "lucid/accept/checks.h"
 #include "lucid/accept/net_probe.h"
@@ -19,6 +20,7 @@
 #include "lucid/engine/short_lived.h"
 #include "lucid/reconcile/git_mirror.h"
 #include "lucid/reconcile/state_store.h"
+#include "testing/docker.h"
 #include "testing/testing.h"
 
 namespace lucid::accept {
@@ -135,6 +137,52 @@ TEST(Report, WrittenAtomicallyAndReplaced) {
   int entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "acceptance")) ++entries;
   EXPECT_EQ(entries, 1);
+}
+
+// When the site's reconciler runs acceptance: once per last-good commit without results of its own,
+// again after `retry` while they fail, never for a commit whose results on disk passed. Here the
+// state directory has no store, so every run fails at once (no engine is touched) and is counted.
+TEST(AcceptanceAfterPromotion, OncePerNewCommitAgainAfterRetryWhileFailing) {
+  ScratchDir dir;
+  std::vector<std::string> lines;
+  Mutex mu;
+  AcceptanceAfterPromotion::Options options;
+  options.site.cluster = "demo-a";
+  options.site.state_dir = dir.path();
+  options.retry = 1s;
+  options.log = [&](const std::string& line) {
+    MutexLock lock(mu);
+    lines.push_back(line);
+  };
+  auto wait_runs = [](const AcceptanceAfterPromotion& a, int n) {
+    return lucid::testing::wait_until([&] { return a.runs() >= n; }, 5s);
+  };
+  {
+    AcceptanceAfterPromotion acceptance(options);
+    acceptance.after_pass("");  // before the first promotion: nothing to accept
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(acceptance.runs(), 0);
+    acceptance.after_pass("c1");
+    ASSERT_TRUE(wait_runs(acceptance, 1));
+    acceptance.after_pass("c1");  // the same commit: no new run before the retry is due
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(acceptance.runs(), 1);
+    ASSERT_TRUE(wait_runs(acceptance, 2));  // the retry, about a second later
+    acceptance.after_pass("c2");
+    ASSERT_TRUE(wait_runs(acceptance, 3));
+
+    // Results on disk that passed for the new last-good commit are taken as they are.
+    auto passed = sample_report();
+    passed.commit = "c3";
+    ASSERT_TRUE(write_report(dir.path(), passed));
+    const int before = acceptance.runs();
+    acceptance.after_pass("c3");
+    std::this_thread::sleep_for(1500ms);  // past a retry interval
+    EXPECT_EQ(acceptance.runs(), before);
+  }
+  MutexLock lock(mu);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.front().find("acceptance:"), std::string::npos) << lines.front();
 }
 
 TEST(Report, UnwritableStateDirIsAnError) {

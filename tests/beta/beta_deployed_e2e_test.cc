@@ -22,7 +22,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "lucid/base/files.h"
 #include "lucid/beta/acl.h"
@@ -556,11 +558,26 @@ TEST_F(BetaDeployed, RepoAclReachesBetaAndConnectionsFollowIt) {
       << "no address literal";
   phase("SOCKS front");
 
-  // What `lucidctl accept` measures on the site agrees: the probe (a wallet service no pair names)
-  // connects to nothing the policy denies.
+  // What `lucidctl accept` measures on the site agrees, both ways: the probe (a wallet service no pair
+  // names) connects to nothing, and probes with the real services' identities connect exactly along
+  // the policy's pairs.
   auto report = accept();
   EXPECT_TRUE(check_status(report, "cluster.wallet-isolation").starts_with("pass"))
       << check_status(report, "cluster.wallet-isolation");
+  std::set<std::string> connected, refused;
+  for (const auto& c : report["checks"])
+    if (c["id"] == "cluster.wallet-isolation")
+      for (const auto& p : c["detail"]["probes"])
+        (p["connected"].get<bool>() ? connected : refused)
+            .insert(p["from"].get<std::string>() + " -> " + p["to"].get<std::string>());
+  for (const char* pair : {"walletd@wallet -> tron-node@wallet", "tron-node@wallet -> walletd@wallet",
+                           "node-economy@wallet -> tron-node@wallet"})
+    EXPECT_TRUE(connected.contains(pair))
+        << pair << " should connect; connected: " << fmt::format("{}", fmt::join(connected, ", "));
+  for (const char* pair : {"accept-probe@wallet -> walletd@wallet", "observer@wallet -> walletd@wallet",
+                           "node-economy@wallet -> walletd@wallet"})
+    EXPECT_TRUE(refused.contains(pair))
+        << pair << " should be refused; refused: " << fmt::format("{}", fmt::join(refused, ", "));
   phase("accepted");
 
   // A restarted caller (a new namespace, possibly a new address) is admitted again.

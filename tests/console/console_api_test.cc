@@ -289,6 +289,18 @@ TEST(ConsoleApi, ClusterAndCommitViews) {
   EXPECT_EQ(mj["waves"][0]["wave"], "canary");
   EXPECT_EQ(c.get("/api/v1/commits/" + std::string(40, 'e')).status, 404);
   EXPECT_EQ(c.get("/api/v1/commits/--all").status, 400);
+
+  // The commit as one site would take it, against that site's last-good commit from its reports (the
+  // preview itself, plan diff and image verdicts, is commit_preview_test's).
+  auto onsite = c.get("/api/v1/commits/" + c.repo->second + "/clusters/site-b");
+  ASSERT_EQ(onsite.status, 200) << onsite.body;
+  Json oj = Json::parse(onsite.body);
+  EXPECT_EQ(oj["cluster"], "site-b");
+  EXPECT_EQ(oj["commit"], c.repo->second);
+  EXPECT_EQ(oj["last_good"], c.repo->first) << onsite.body;
+  EXPECT_TRUE(oj.contains("plan_diff") || oj.contains("render_error")) << onsite.body;
+  EXPECT_EQ(c.get("/api/v1/commits/" + c.repo->second + "/clusters/nobody").status, 404);
+  EXPECT_EQ(c.get("/api/v1/commits/" + std::string(40, 'e') + "/clusters/site-b").status, 404);
 }
 
 TEST(ConsoleApi, EventsDeliverAHealthChange) {

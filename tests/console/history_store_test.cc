@@ -85,5 +85,23 @@ TEST(HistoryStore, TwoHandlesOnOneFileShareTheStretches) {
   EXPECT_EQ(h->front().polled_at, 1005);
 }
 
+// The console's automatic pauses outlive the process: a reopened store still knows them, so a
+// restarted console does not pause again a wave an operator resumed.
+TEST(HistoryStore, AutomaticPausesAreRememberedAcrossAReopen) {
+  testing::ScratchDir dir;
+  {
+    auto store = HistoryStore::open(dir / "history.db");
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_TRUE(store->automatic_pauses()->empty());
+    ASSERT_TRUE(store->record_automatic_pause("edge@" + std::string(40, 'a'), 100));
+    ASSERT_TRUE(store->record_automatic_pause("edge@" + std::string(40, 'a'), 200));  // once
+  }
+  auto reopened = HistoryStore::open(dir / "history.db");
+  ASSERT_TRUE(reopened);
+  auto keys = reopened->automatic_pauses();
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, std::set<std::string>{"edge@" + std::string(40, 'a')});
+}
+
 }  // namespace
 }  // namespace lucid::console

@@ -726,9 +726,9 @@ namespace {
 TEST_F(ReconcileE2e, WatchServesStatusAndMetricsAndHonoursTheRestartBudget) {
   push("1", true, true);
   const fs::path out = dir_ / "watch.out";
-  std::vector<std::string> argv = reconcile_cli((dir_ / "watch-state").string(),
-                                                {"--watch", "--interval", "120s", "--listen", "127.0.0.1:0",
-                                                 "--restart-budget", "1", "--budget-window", "10m"});
+  std::vector<std::string> argv = reconcile_cli(
+      (dir_ / "watch-state").string(), {"--watch", "--interval", "120s", "--listen", "127.0.0.1:0",
+                                        "--restart-budget", "1", "--budget-window", "10m", "--no-accept"});
   pid_t child = lt::spawn(argv, out);
   ASSERT_GT(child, 0);
   auto output = [&] {
@@ -954,8 +954,9 @@ TEST_F(ReconcileE2e, TwoClustersShareAStateDirAndOneClusterHasOneReconciler) {
   EXPECT_NE(env_of(other).find("LUCID_TEST_ENV=from-b"), std::string::npos);
 
   // A reconciler holds cluster_; another one for it refuses at once and names the holder.
-  pid_t holder = lt::spawn(reconcile_cli(state_dir, {"--watch", "--branch", "wave-a", "--listen", ""}),
-                           dir_ / "holder.out");
+  pid_t holder =
+      lt::spawn(reconcile_cli(state_dir, {"--watch", "--branch", "wave-a", "--listen", "", "--no-accept"}),
+                dir_ / "holder.out");
   ASSERT_GT(holder, 0);
   struct Reap {
     pid_t pid;

@@ -106,13 +106,33 @@ class FleetE2e : public ::testing::Test {
     return repo_->push(files, "config " + version);
   }
 
+  // The canary's reconciler runs its acceptance checks after each promotion, as a site does by
+  // default; the other two skip them (--no-accept) to keep the test short.
   void start(Site& s) {
     const fs::path log = dir_ / (s.id + ".log");
-    s.pid = lt::spawn({(lt::bin_dir() / "lucidctl").string(), "reconcile", "--watch", "--repo", repo_->url(),
-                       "--cluster", s.id, "--state-dir", (dir_ / s.id).string(), "--allowed-signers",
-                       repo_->allowed_signers.string(), "--insecure-skip-image-verify", "--interval", "1s",
-                       "--health-timeout", "40s", "--listen", fmt::format("127.0.0.1:{}", s.port)},
-                      log, log);
+    std::vector<std::string> argv = {(lt::bin_dir() / "lucidctl").string(),
+                                     "reconcile",
+                                     "--watch",
+                                     "--repo",
+                                     repo_->url(),
+                                     "--cluster",
+                                     s.id,
+                                     "--state-dir",
+                                     (dir_ / s.id).string(),
+                                     "--allowed-signers",
+                                     repo_->allowed_signers.string(),
+                                     "--insecure-skip-image-verify",
+                                     "--interval",
+                                     "1s",
+                                     "--health-timeout",
+                                     "40s",
+                                     "--listen",
+                                     fmt::format("127.0.0.1:{}", s.port)};
+    if (s.wave == "canary")
+      argv.insert(argv.end(), {"--accept-retry", "600s"});
+    else
+      argv.push_back("--no-accept");
+    s.pid = lt::spawn(argv, log, log);
     ASSERT_GT(s.pid, 0);
   }
 
@@ -201,7 +221,36 @@ TEST_F(FleetE2e, ACommitRollsThroughTwoWavesAndABadOneStopsAtTheCanaryAndIsRolle
   EXPECT_EQ(remote_ref("refs/heads/wave/canary"), c1);
   ASSERT_TRUE(converged(sites_[0], c1));
   EXPECT_EQ(status(sites_[1])["last_good"], c0);  // edge untouched
-  std::this_thread::sleep_for(3500ms);            // the soak
+  // No operator ran `lucidctl accept`: the canary ran its checks for c1 by itself after promoting it,
+  // and its /status carries them (the onions and wallet-isolation gates read these). They fail here
+  // (these sites run no beta), which is what the gates would then report.
+  nlohmann::json accepted;
+  const auto accept_end = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < accept_end) {
+    auto j = status(sites_[0]);
+    if (j.is_object() && j.contains("acceptance") && j["acceptance"]["commit"] == c1) {
+      accepted = j["acceptance"];
+      break;
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  ASSERT_TRUE(accepted.is_object()) << "no acceptance results for " << c1 << "; log: " << log_of(sites_[0]);
+  EXPECT_EQ(accepted["cluster"], sites_[0].id);
+  bool has_onions = false;
+  for (const auto& c : accepted["checks"]) has_onions = has_onions || c["id"] == "cluster.beta-onions";
+  EXPECT_TRUE(has_onions) << accepted.dump();
+  EXPECT_FALSE(status(sites_[1]).contains("acceptance"));  // --no-accept
+  auto wave_json = wave({"status", "--json"});
+  ASSERT_EQ(wave_json.exit_code, 0) << wave_json.err;
+  auto waves = nlohmann::json::parse(wave_json.out, nullptr, false);
+  ASSERT_FALSE(waves.is_discarded()) << wave_json.out;
+  ASSERT_EQ(waves["waves"].size(), 2u) << wave_json.out;
+  EXPECT_EQ(waves["waves"][0]["name"], "canary");
+  EXPECT_EQ(waves["waves"][0]["commit"], c1);
+  EXPECT_EQ(waves["waves"][0]["clusters"][0]["id"], sites_[0].id);
+  EXPECT_EQ(waves["waves"][0]["clusters"][0]["last_good"], c1);
+  EXPECT_EQ(waves["waves"][1]["commit"], c0);
+  std::this_thread::sleep_for(3500ms);  // the soak
   auto promoted = wave({"promote", "edge"});
   ASSERT_EQ(promoted.exit_code, 0) << promoted.out;
   EXPECT_EQ(remote_ref("refs/heads/wave/edge"), c1);

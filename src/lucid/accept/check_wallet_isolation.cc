@@ -1,8 +1,13 @@
-// cluster.wallet-isolation: from a probe container on the wallet network, labelled as a wallet-plane
-// service that no ACL link names (accept-probe), a TCP connect to every port of every running
-// wallet-plane service. policies/acl.yaml (beta's built-in default when the repo has none) says what
-// such a caller may reach; the check passes when what connects is exactly what the policy allows.
+// cluster.wallet-isolation: TCP connects on the wallet network from probe containers that carry a
+// caller's identity (the com.lucid.service label beta admits by): one labelled as a wallet-plane
+// service no ACL link names (accept-probe), and one as each running wallet-plane service, which
+// tries every port of every other one. policies/acl.yaml (beta's built-in default when the repo has
+// none) says what each caller may reach; the check passes when what connects is exactly what the
+// policy allows — the refusals of deny-by-default and the allowed pairs (walletd <-> tron-node).
 #include <fmt/format.h>
+
+#include <map>
+#include <set>
 
 #include "lucid/accept/checks.h"
 #include "lucid/base/number.h"
@@ -20,8 +25,14 @@ constexpr const char* kProbeService = "accept-probe";
 
 struct Target {
   std::string service, endpoint;
+};
+
+struct WalletConnect {
+  std::string caller, endpoint, service;
   bool expect_allowed = false;
-  std::string reason;
+  std::string reason;  // the policy's
+  bool connected = false;
+  std::string error;  // the connect's, when it failed
 };
 
 }  // namespace
@@ -70,6 +81,7 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
   r.detail["policy"] = policy_source;
 
   std::vector<Target> targets;
+  std::set<std::string> services;
   for (const auto* c : wallet) {
     auto j = ctx.docker.get_json("/containers/" + c->id + "/json");
     if (!j) continue;
@@ -90,6 +102,7 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
             ports.push_back(*port);
     }
     std::string svc = c->labels.count(beta::kServiceLabel) ? c->labels.at(beta::kServiceLabel) : c->service;
+    services.insert(svc);
     if (ip.empty() || ports.empty()) {
       r.detail["skipped"].push_back(fmt::format(
           "{}: {}", svc,
@@ -97,8 +110,7 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
                      : std::string("exposes no TCP port")));
       continue;
     }
-    auto d = policy.check(kProbeService, "wallet", svc, "wallet");
-    for (auto port : ports) targets.push_back({svc, fmt::format("{}:{}", ip, port), d.allowed, d.reason});
+    for (auto port : ports) targets.push_back({svc, fmt::format("{}:{}", ip, port)});
   }
   if (targets.empty()) {
     r.evidence = "cannot probe: no wallet-plane service has a TCP port on the wallet network";
@@ -109,57 +121,79 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
     r.evidence = "cannot probe: " + img.error().message;
     return r;
   }
-  std::map<std::string, std::string> labels = {
-      {"lucid.accept.probe", "wallet"}, {beta::kPlaneLabel, "wallet"}, {beta::kServiceLabel, kProbeService}};
-  if (auto scope = beta_scope_label(ctx)) labels[scope->first] = scope->second;
-  std::vector<std::string> cmd = img->prefix;
-  cmd.insert(cmd.end(), {"tcp-connect", "--timeout-ms", "2000"});
-  for (const auto& t : targets) cmd.push_back(t.endpoint);
-  ctx.say(fmt::format("wallet: probing {} endpoint(s) from network {}", targets.size(), net->name));
-  auto c = engine::ShortLivedContainer::start(
-      ctx.docker,
-      {fmt::format("lucid-accept-{}-wallet-tcp", ctx.site.cluster), img->tag, cmd, net->id, labels});
-  if (!c) {
-    r.evidence = "cannot probe: " + c.error().message;
-    return r;
-  }
-  if (auto w = c->wait(std::chrono::seconds(10 + 3 * targets.size())); !w) {
-    r.evidence = "cannot probe: " + w.error().message;
-    return r;
-  }
-  auto l = c->logs();
-  auto j = l ? nlohmann::json::parse(l->out, nullptr, false) : nlohmann::json();
-  if (!l || j.is_discarded() || !j.contains("results") || j["results"].size() != targets.size()) {
-    r.evidence = "cannot probe: the probe printed no result";
-    return r;
+  // Callers: the unnamed probe first, then each wallet service towards every other one.
+  std::vector<std::string> callers = {kProbeService};
+  callers.insert(callers.end(), services.begin(), services.end());
+  std::vector<WalletConnect> probes;
+  for (const auto& caller : callers) {
+    std::vector<WalletConnect> mine;
+    for (const auto& t : targets) {
+      if (t.service == caller) continue;
+      auto d = policy.check(caller, "wallet", t.service, "wallet");
+      mine.push_back({caller, t.endpoint, t.service, d.allowed, d.reason, false, ""});
+    }
+    if (mine.empty()) continue;
+    std::map<std::string, std::string> labels = {
+        {"lucid.accept.probe", "wallet"}, {beta::kPlaneLabel, "wallet"}, {beta::kServiceLabel, caller}};
+    if (auto scope = beta_scope_label(ctx)) labels[scope->first] = scope->second;
+    std::vector<std::string> cmd = img->prefix;
+    // A caller with a real service's identity is a new container to beta: it waits for beta to
+    // admit it where that service is admitted, as a labelled UDP sender waits for its ban.
+    const auto delay = caller == kProbeService ? std::chrono::milliseconds(0) : ctx.settings.ban_grace;
+    cmd.insert(cmd.end(),
+               {"tcp-connect", "--timeout-ms", "2000", "--delay-ms", std::to_string(delay.count())});
+    for (const auto& p : mine) cmd.push_back(p.endpoint);
+    ctx.say(
+        fmt::format("wallet: probing {} endpoint(s) as {} from network {}", mine.size(), caller, net->name));
+    auto c = engine::ShortLivedContainer::start(
+        ctx.docker, {fmt::format("lucid-accept-{}-wallet-tcp-{}", ctx.site.cluster, probes.size()), img->tag,
+                     cmd, net->id, labels});
+    if (!c) {
+      r.evidence = "cannot probe: " + c.error().message;
+      return r;
+    }
+    const auto limit =
+        std::chrono::duration_cast<std::chrono::seconds>(delay) + std::chrono::seconds(10 + 3 * mine.size());
+    if (auto w = c->wait(limit); !w) {
+      r.evidence = "cannot probe: " + w.error().message;
+      return r;
+    }
+    auto l = c->logs();
+    auto j = l ? nlohmann::json::parse(l->out, nullptr, false) : nlohmann::json();
+    if (!l || j.is_discarded() || !j.contains("results") || j["results"].size() != mine.size()) {
+      r.evidence = fmt::format("cannot probe: the probe as {} printed no result", caller);
+      return r;
+    }
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      mine[i].connected = j["results"][i].value("connected", false);
+      mine[i].error = j["results"][i].value("error", "");
+    }
+    probes.insert(probes.end(), mine.begin(), mine.end());
   }
   std::vector<std::string> wrong;
   int refused = 0, allowed = 0;
   r.detail["probes"] = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const auto& t = targets[i];
-    bool connected = j["results"][i].value("connected", false);
-    r.detail["probes"].push_back({{"from", std::string(kProbeService) + "@wallet"},
-                                  {"to", t.service + "@wallet"},
-                                  {"endpoint", t.endpoint},
-                                  {"policy_allows", t.expect_allowed},
-                                  {"policy_reason", t.reason},
-                                  {"connected", connected},
-                                  {"error", j["results"][i].value("error", "")}});
-    if (connected != t.expect_allowed)
-      wrong.push_back(fmt::format("{} ({}) {} although the policy {}", t.service, t.endpoint,
-                                  connected ? "accepted a connection" : "refused",
-                                  t.expect_allowed ? "allows it" : "denies it"));
-    (connected ? allowed : refused)++;
+  for (const auto& p : probes) {
+    r.detail["probes"].push_back({{"from", p.caller + "@wallet"},
+                                  {"to", p.service + "@wallet"},
+                                  {"endpoint", p.endpoint},
+                                  {"policy_allows", p.expect_allowed},
+                                  {"policy_reason", p.reason},
+                                  {"connected", p.connected},
+                                  {"error", p.error}});
+    if (p.connected != p.expect_allowed)
+      wrong.push_back(fmt::format("{} -> {} ({}) {} although the policy {}", p.caller, p.service, p.endpoint,
+                                  p.connected ? "connected" : "was refused",
+                                  p.expect_allowed ? "allows it" : "denies it"));
+    (p.connected ? allowed : refused)++;
   }
-  r.detail["untested"] =
-      "allowed pairs (e.g. walletd <-> tron-node) need a caller with that identity; not probed";
   if (wrong.empty()) {
     r.outcome = Outcome::kPass;
-    r.evidence = fmt::format("{} endpoint(s) of {} wallet service(s): {} refused, {} allowed, as {} says",
-                             targets.size(), wallet.size(), refused, allowed, policy_source);
+    r.evidence = fmt::format(
+        "{} connect(s) from {} caller(s) to {} wallet service(s): {} refused, {} allowed, as {} says",
+        probes.size(), callers.size(), services.size(), refused, allowed, policy_source);
   } else {
-    r.evidence = fmt::format("{} of {} wallet endpoint(s) disagree with {}: {}", wrong.size(), targets.size(),
+    r.evidence = fmt::format("{} of {} connect(s) disagree with {}: {}", wrong.size(), probes.size(),
                              policy_source, fmt::join(wrong, "; "));
   }
   return r;

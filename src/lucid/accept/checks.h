@@ -29,6 +29,10 @@ struct ProbeSettings {
   std::function<void(const std::string&)> progress;  // one line per step (stderr), may be empty
 };
 
+// The defaults, with this very program as the probe (the probe image holds it: `lucidctl accept
+// probe …`, or the reconciler's own binary when it runs acceptance after a promotion).
+ProbeSettings probe_settings_of_this_program();
+
 struct RunContext {
   RunContext(const Site& s, const engine::DockerClient& d, ProbeSettings p,
              std::vector<engine::ContainerState> c)

@@ -8,6 +8,13 @@
 
 namespace lucid::accept {
 
+ProbeSettings probe_settings_of_this_program() {
+  ProbeSettings settings;
+  std::error_code ec;
+  settings.probe_program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return settings;
+}
+
 Result<ProbeImage> RunContext::probe_image() {
   if (!image_) {
     say("probe image: the one of this lucidctl binary (built locally on first use)");

@@ -108,7 +108,9 @@ Result<nlohmann::json> udp_send(const std::string& to, int count, const std::str
   return nlohmann::json{{"sent", sent}, {"errors", errors}, {"first_error", first_error}};
 }
 
-nlohmann::json tcp_connect(const std::vector<std::string>& targets, std::chrono::milliseconds timeout) {
+nlohmann::json tcp_connect(const std::vector<std::string>& targets, std::chrono::milliseconds timeout,
+                           std::chrono::milliseconds delay) {
+  std::this_thread::sleep_for(delay);
   nlohmann::json results = nlohmann::json::array();
   for (const auto& t : targets) {
     nlohmann::json r = {{"target", t}, {"connected", false}, {"error", ""}};

@@ -27,8 +27,9 @@ Result<nlohmann::json> udp_listen(std::uint16_t port, std::chrono::milliseconds 
 Result<nlohmann::json> udp_send(const std::string& to, int count, const std::string& tag,
                                 std::chrono::milliseconds delay, bool end);
 
-// One TCP connect per target, each bounded by `timeout`. Returns
-// {"results": [{"target", "connected": bool, "error": "…"}]}.
-nlohmann::json tcp_connect(const std::vector<std::string>& targets, std::chrono::milliseconds timeout);
+// After `delay` (time for beta to admit a new caller), one TCP connect per target, each bounded by
+// `timeout`. Returns {"results": [{"target", "connected": bool, "error": "…"}]}.
+nlohmann::json tcp_connect(const std::vector<std::string>& targets, std::chrono::milliseconds timeout,
+                           std::chrono::milliseconds delay = std::chrono::milliseconds(0));
 
 }  // namespace lucid::accept

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS observations (
   status TEXT NOT NULL DEFAULT 'null',
   fingerprint TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS observations_cluster ON observations(cluster, polled_at);
+CREATE TABLE IF NOT EXISTS automatic_pauses (
+  key TEXT PRIMARY KEY,
+  paused_at INTEGER NOT NULL);
 )sql";
 
 // Fields of a site's status that change with every answer without the site's state changing.
@@ -99,6 +102,28 @@ HistoryStore& HistoryStore::operator=(HistoryStore&& o) noexcept {
 
 HistoryStore::~HistoryStore() {
   sqlite3_close(db_);
+}
+
+Result<std::set<std::string>> HistoryStore::automatic_pauses() const {
+  std::lock_guard lock(*mu_);
+  Stmt q(db_, "SELECT key FROM automatic_pauses");
+  if (q.rc != SQLITE_OK) return std::unexpected(db_error(db_, "read automatic pauses"));
+  std::set<std::string> keys;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW)
+    keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0)));
+  if (rc != SQLITE_DONE) return std::unexpected(db_error(db_, "read automatic pauses"));
+  return keys;
+}
+
+Status HistoryStore::record_automatic_pause(const std::string& key, std::int64_t at) {
+  std::lock_guard lock(*mu_);
+  Stmt q(db_, "INSERT OR IGNORE INTO automatic_pauses(key, paused_at) VALUES (?, ?)");
+  if (q.rc != SQLITE_OK) return std::unexpected(db_error(db_, "record an automatic pause"));
+  sqlite3_bind_text(q.s, 1, key.c_str(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q.s, 2, at);
+  if (sqlite3_step(q.s) != SQLITE_DONE) return std::unexpected(db_error(db_, "record an automatic pause"));
+  return {};
 }
 
 Status HistoryStore::add(const rollout::Observation& o) {

@@ -190,7 +190,10 @@ ConsoleService::ConsoleService(ConsoleOptions options, rollout::ConfigRepo repo,
     : options_(std::move(options)),
       repo_(std::move(repo)),
       store_(std::move(store)),
-      poller_(store_, options_.poll) {}
+      poller_(store_, options_.poll) {
+  // What this console paused before a restart stays done: an operator's resume is not undone.
+  if (auto done = store_.automatic_pauses(); done) paused_for_ = std::move(*done);
+}
 
 Result<std::unique_ptr<ConsoleService>> ConsoleService::start(ConsoleOptions options) {
   std::error_code ec;
@@ -308,11 +311,17 @@ void ConsoleService::refresh_view(std::int64_t now) {
   if (view) {
     // A gate that failed after promotion pauses the next wave (once per wave and commit).
     std::lock_guard lock(repo_mu_);
+    const std::set<std::string> before = paused_for_;
     auto paused = rollout::pause_after_failures(repo_, *view, options_.signing, now, paused_for_);
+    std::string remember_error;
+    for (const auto& key : paused_for_)
+      if (!before.contains(key))
+        if (auto kept = store_.record_automatic_pause(key, now); !kept)
+          remember_error = "automatic pause not remembered across a restart: " + kept.error().message;
     if (paused && !paused->empty())
       if (auto again = rollout::fleet_view(repo_, history, now); again) view = std::move(again);
     std::lock_guard state(state_mu_);
-    pause_error_ = paused ? std::string() : "automatic pause: " + paused.error().message;
+    pause_error_ = paused ? remember_error : "automatic pause: " + paused.error().message;
   }
   // The JSON is built outside state_mu_: at a thousand clusters it takes tens of milliseconds, and
   // requests for the fleet (which only take the published string) must not wait for it. refresh_mu_

@@ -5,9 +5,10 @@
 //
 //   node console.e2e.mjs PATH/TO/lucidctl        (CTest: console_browser_e2e, label e2e)
 //
-// Checks: the fleet page shows the three cluster cards; with the operator token entered, Promote on
-// the second wave moves its ref in the bare repo and the page shows the new commit; a simulated
-// site's health change reaches the page without a reload. Exit 77 (skip) with the reason when node's
+// Checks: the fleet page shows the three cluster cards; without a token the page offers no action; with
+// the operator token entered, Promote on the second wave moves its ref in the bare repo and the page
+// shows the new commit; a simulated site's health change reaches the page without a reload; the
+// commit page names the signer and opens one site's preview. Exit 77 (skip) with the reason when node's
 // packages, chromium, git or ssh-keygen are absent. LUCID_SCREENSHOTS=DIR saves the fleet, wave,
 // cluster and commit pages there as PNG.
 import { spawn, execFileSync } from "node:child_process";
@@ -113,12 +114,23 @@ function configRepo(sites) {
   write("clusters/clusters.yaml", yaml);
   const pub = execFileSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).trim();
   write("policies/allowed_signers", `ops@lucid namespaces="git" ${pub}\n`);
-  write("compose/app.yaml", "services:\n  web:\n    image: registry.lucid.local:5000/web:1\n");
+  // The compose file as the deploy layout has it (one hardened service on the ops plane), and each
+  // cluster's .env: the commit page's site preview renders it.
+  const compose = (version) =>
+    "services:\n  web:\n" +
+    `    image: registry.lucid.local:5000/lucid/web@sha256:${version.repeat(64)}\n` +
+    "    profiles: [node]\n    user: \"10001:10001\"\n    read_only: true\n    cap_drop: [ALL]\n" +
+    "    security_opt: [\"no-new-privileges:true\"]\n    labels:\n      com.lucid.plane: ops\n" +
+    "      com.lucid.service: web\n      com.lucid.expose: \"8080\"\n    networks: [ops]\n" +
+    "    healthcheck:\n      test: [\"CMD\", \"/web\", \"health\"]\n" +
+    "networks:\n  ops: {internal: true}\n  chain: {internal: true}\n  wallet: {internal: true}\n";
+  write("infrastructure/compose/docker-compose.yml", compose("1"));
+  for (const s of sites) write(`clusters/${s.cluster}/.env`, `CLUSTER_ID=${s.cluster}\nPROFILES=node\n`);
   git(tree, "add", "-A");
   git(tree, "commit", "-q", "-m", "Fleet: canary and core");
   const first = git(tree, "rev-parse", "HEAD");
   git(tree, "push", "-q", remote, "HEAD:refs/heads/main", "HEAD:refs/heads/wave/canary", "HEAD:refs/heads/wave/core");
-  write("compose/app.yaml", "services:\n  web:\n    image: registry.lucid.local:5000/web:2\n");
+  write("infrastructure/compose/docker-compose.yml", compose("2"));
   git(tree, "commit", "-q", "-am", "web 2: the new image");
   const second = git(tree, "rev-parse", "HEAD");
   git(tree, "push", "-q", remote, "HEAD:refs/heads/main", "HEAD:refs/heads/wave/canary");
@@ -187,10 +199,15 @@ try {
   await page.evaluate(() => { window.__noReload = "still here"; });
   await shot(page, "fleet");
 
+  // Without the operator token the page is read-only: the wave page offers no action.
+  await page.click(".wave[data-wave='core'] a.name");
+  await page.waitForSelector("#wave[data-wave='core']");
+  await page.waitForFunction(() => /Enter the operator token/.test(document.body.textContent), null, { timeout: 15_000 });
+  check((await page.$$("#promote, #pause, #rollback")).length === 0, "without the token the wave page has no action buttons");
+
   // Operator token, then the core wave's page: promotion is ready once the canary gates hold.
   await page.fill("#token", token);
   await page.click("#save-token");
-  await page.click(".wave[data-wave='core'] a.name");
   await page.waitForSelector("#wave[data-wave='core']");
   await page.waitForFunction(() => /Ready: promotion moves/.test(document.body.textContent), null, { timeout: 30_000 });
   await page.waitForSelector("#promote");
@@ -224,6 +241,13 @@ try {
   await page.waitForSelector(`#commit[data-commit='${repo.second}'] #diff`);
   const signature = await page.$eval("#signature", (e) => e.textContent);
   check(/ops@lucid/.test(signature), `the commit page names the signer (${signature})`);
+  // What one site would make of it: the preview against that site's last-good commit.
+  await page.click("button.preview[data-cluster='site-b']");
+  await page.waitForSelector("#preview-result[data-cluster='site-b']", { timeout: 30_000 });
+  const preview = await page.$eval("#preview-result", (e) => e.textContent);
+  check(/Lint gate/.test(preview) && !/does not render/.test(preview), `the commit page shows site-b's preview (${preview.slice(0, 80)})`);
+  const planDiff = await page.$eval("#plan-diff", (e) => e.textContent);
+  check(planDiff.includes("sha256:" + "2".repeat(64)), "site-b's plan diff shows the new image");
   await shot(page, "commit");
   check((await page.evaluate(() => window.__noReload)) === "still here", "no page load happened in the whole run");
 

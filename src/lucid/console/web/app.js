@@ -387,7 +387,8 @@ async function showPreview(commit, cluster) {
           ["findings", (i) => (i.findings || []).map((f) => h("div", { class: f.level === "error" ? "bad" : "muted" }, `${f.level} ${f.check}: ${f.message}`))]],
         images.images, "No images."),
     h("h3", {}, "Plan diff"),
-    p.plan_diff ? h("pre", { id: "plan-diff" }, diffLines(p.plan_diff)) : h("p", { class: "muted" }, "The plan is unchanged."),
+    p.render_error ? h("p", { class: "bad" }, "No plan to compare: the commit does not render for this cluster.")
+      : p.plan_diff ? h("pre", { id: "plan-diff" }, diffLines(p.plan_diff)) : h("p", { class: "muted" }, "The plan is unchanged."),
     p.plan_diff_truncated && h("p", { class: "muted" }, "The diff is cut at 256 KiB.")));
 }
 
