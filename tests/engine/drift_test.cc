@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lucid/base/labels.h"
 #include "lucid/engine/containers.h"
 #include "lucid/engine/docker_client.h"
 #include "lucid/engine/drift.h"
@@ -57,6 +58,22 @@ TEST(Drift, EachKindFromASnapshot) {
   auto d = detect_drift(want, {stopped, changed, recreated, unhealthy, oom, orphan});
   EXPECT_EQ(kinds(d), (std::vector<std::string>{"a:stopped", "b:changed", "c:removed", "d:recreated",
                                                 "e:unhealthy", "f:oom-killed", "z:orphan"}));
+}
+
+// An acceptance probe the site starts in the project (lucidctl accept, or the reconciler's own run
+// after a promotion) is neither an orphan nor a service: the scripts/demo run showed a probe sender
+// taken for an orphan and "corrected" by Compose in the middle of a check.
+TEST(Drift, AcceptanceProbesAreNotDrift) {
+  DesiredState want{{{"a", "h1"}}, {"id1"}};
+  ContainerState probe;
+  probe.id = "probe1";
+  probe.state = "running";
+  probe.labels = {{lucid::kAcceptProbeLabel, "run-1"}, {"com.docker.compose.project", "lucid-x"}};
+  EXPECT_TRUE(detect_drift(want, {running("a", "id1", "h1"), probe}).empty());
+  ContainerState stray = probe;
+  stray.labels.erase(lucid::kAcceptProbeLabel);
+  EXPECT_EQ(kinds(detect_drift(want, {running("a", "id1", "h1"), stray})),
+            std::vector<std::string>{":orphan"});
 }
 
 TEST(Drift, KilledIsExitCode137) {

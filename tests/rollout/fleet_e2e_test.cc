@@ -250,6 +250,12 @@ TEST_F(FleetE2e, ACommitRollsThroughTwoWavesAndABadOneStopsAtTheCanaryAndIsRolle
   EXPECT_EQ(waves["waves"][0]["clusters"][0]["id"], sites_[0].id);
   EXPECT_EQ(waves["waves"][0]["clusters"][0]["last_good"], c1);
   EXPECT_EQ(waves["waves"][1]["commit"], c0);
+  // The same view as `lucidctl status --fleet`, from the console's directory.
+  auto fleet = lt::run({(lt::bin_dir() / "lucidctl").string(), "status", "--fleet", "--repo", repo_->url(),
+                        "--console-dir", (dir_ / "console").string()});
+  ASSERT_EQ(fleet.exit_code, 0) << fleet.err;
+  for (const auto& s : sites_) EXPECT_NE(fleet.out.find(s.id), std::string::npos) << fleet.out;
+  EXPECT_NE(fleet.out.find(c1.substr(0, 12)), std::string::npos) << fleet.out;
   std::this_thread::sleep_for(3500ms);  // the soak
   auto promoted = wave({"promote", "edge"});
   ASSERT_EQ(promoted.exit_code, 0) << promoted.out;

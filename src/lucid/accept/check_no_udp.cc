@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "lucid/accept/checks.h"
+#include "lucid/base/labels.h"
 #include "lucid/base/random.h"
 #include "lucid/beta/labels.h"
 #include "lucid/engine/short_lived.h"
@@ -18,7 +19,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kPort = 47000;
-constexpr const char* kRunLabel = "lucid.accept.probe";  // not com.lucid.*: beta must ignore it
+constexpr const char* kRunLabel = kAcceptProbeLabel;  // not com.lucid.*: beta must ignore it
 
 struct PlaneOutcome {
   bool pass = false;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "lucid/accept/checks.h"
+#include "lucid/base/labels.h"
 #include "lucid/base/number.h"
 #include "lucid/beta/acl.h"
 #include "lucid/beta/labels.h"
@@ -134,7 +135,7 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
     }
     if (mine.empty()) continue;
     std::map<std::string, std::string> labels = {
-        {"lucid.accept.probe", "wallet"}, {beta::kPlaneLabel, "wallet"}, {beta::kServiceLabel, caller}};
+        {kAcceptProbeLabel, "wallet"}, {beta::kPlaneLabel, "wallet"}, {beta::kServiceLabel, caller}};
     if (auto scope = beta_scope_label(ctx)) labels[scope->first] = scope->second;
     std::vector<std::string> cmd = img->prefix;
     // A caller with a real service's identity is a new container to beta: it waits for beta to

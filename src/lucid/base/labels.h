@@ -18,4 +18,9 @@ inline constexpr const char* kPlaneLabel = "com.lucid.plane";           // ops, 
 inline constexpr const char* kLucidServiceLabel = "com.lucid.service";  // the service's own name
 inline constexpr const char* kExposeLabel = "com.lucid.expose";         // TCP ports beta publishes
 
+// Set on the acceptance checks' short-lived probe containers (lucidctl accept, and the reconciler's
+// run after a promotion). Not com.lucid.*, so beta does not take a probe listener for a service; the
+// reconciler's drift detection leaves these containers alone, though some carry the project label.
+inline constexpr const char* kAcceptProbeLabel = "lucid.accept.probe";
+
 }  // namespace lucid

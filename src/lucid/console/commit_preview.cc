@@ -89,6 +89,15 @@ Result<nlohmann::ordered_json> preview_commit(const PreviewRequest& q) {
       auto verdict = imagepolicy::verify_cluster_images(checkout, q.cluster, client, *policy);
       out["images"] = verdict ? imagepolicy::to_json(*verdict)
                               : nlohmann::ordered_json{{"error", verdict.error().message}};
+      // Signer keys are named by their path in the repo, not in the preview's temporary checkouts.
+      if (out["images"].contains("images"))
+        for (auto& image : out["images"]["images"])
+          if (image.contains("signer") && image["signer"].is_string()) {
+            std::string signer = image["signer"];
+            for (const fs::path& root : {checkout, good})
+              if (signer.starts_with(root.string() + "/")) signer = signer.substr(root.string().size() + 1);
+            image["signer"] = signer;
+          }
     }
   }
   return out;

@@ -58,7 +58,11 @@ std::set<std::string> container_ids(const std::vector<ContainerState>& observed)
 std::vector<Drift> detect_drift(const DesiredState& desired, const std::vector<ContainerState>& observed) {
   std::vector<Drift> out;
   std::map<std::string, std::vector<const ContainerState*>> by_service;
-  for (const auto& c : observed) by_service[c.service].push_back(&c);
+  for (const auto& c : observed) {
+    // The site's own acceptance probes come and go beside the project's services: not drift.
+    if (c.labels.contains(kAcceptProbeLabel)) continue;
+    by_service[c.service].push_back(&c);
+  }
   for (const auto& [service, hash] : desired.service_hashes) {
     auto it = by_service.find(service);
     if (it == by_service.end()) {
