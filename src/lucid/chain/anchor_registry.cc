@@ -126,10 +126,8 @@ Result<std::vector<AbiValue>> AnchorRegistry::anchor(const std::vector<AbiValue>
   return std::vector<AbiValue>{};
 }
 
-// anchorChunks(sessionId, firstIndex, leafHashes)
-Result<std::vector<AbiValue>> AnchorRegistry::anchor_chunks(const std::vector<AbiValue>& arguments,
-                                                            CallContext& context) const {
-  const Bytes& session_id = bytes_of(arguments[0]);
+Result<std::vector<AbiValue>> AnchorRegistry::load_record(std::span<const std::uint8_t> session_id,
+                                                          CallContext& context) const {
   auto stored = context.load(anchor_key(session_id));
   if (!stored) {
     return std::unexpected(stored.error());
@@ -137,7 +135,14 @@ Result<std::vector<AbiValue>> AnchorRegistry::anchor_chunks(const std::vector<Ab
   if (!stored->has_value()) {
     return fail(ErrorKind::kNotFound, fmt::format("session {} is not anchored", to_hex(session_id)));
   }
-  auto record = abi_decode(record_types_, **stored);
+  return abi_decode(record_types_, **stored);
+}
+
+// anchorChunks(sessionId, firstIndex, leafHashes)
+Result<std::vector<AbiValue>> AnchorRegistry::anchor_chunks(const std::vector<AbiValue>& arguments,
+                                                            CallContext& context) const {
+  const Bytes& session_id = bytes_of(arguments[0]);
+  auto record = load_record(session_id, context);
   if (!record) {
     return std::unexpected(record.error());
   }
@@ -176,15 +181,7 @@ Result<std::vector<AbiValue>> AnchorRegistry::anchor_chunks(const std::vector<Ab
 // getAnchor(sessionId) -> (manifestHash, merkleRoot, chunkCount, startedAt, owner, height)
 Result<std::vector<AbiValue>> AnchorRegistry::get_anchor(const std::vector<AbiValue>& arguments,
                                                          CallContext& context) const {
-  const Bytes& session_id = bytes_of(arguments[0]);
-  auto stored = context.load(anchor_key(session_id));
-  if (!stored) {
-    return std::unexpected(stored.error());
-  }
-  if (!stored->has_value()) {
-    return fail(ErrorKind::kNotFound, fmt::format("session {} is not anchored", to_hex(session_id)));
-  }
-  auto record = abi_decode(record_types_, **stored);
+  auto record = load_record(bytes_of(arguments[0]), context);
   if (!record) {
     return std::unexpected(record.error());
   }

@@ -26,6 +26,9 @@ class AnchorRegistry final : public Contract {
                                               CallContext& context) const;
   Result<std::vector<AbiValue>> get_anchor(const std::vector<AbiValue>& arguments,
                                            CallContext& context) const;
+  // The stored record of an anchored session (record_types_), or kNotFound naming it.
+  Result<std::vector<AbiValue>> load_record(std::span<const std::uint8_t> session_id,
+                                            CallContext& context) const;
 
   ContractAbi abi_;
   std::vector<AbiType> record_types_;  // the stored record: getAnchor's outputs, then the submitter
