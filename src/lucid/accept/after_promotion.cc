@@ -42,6 +42,11 @@ OnDisk results_on_disk(const std::filesystem::path& state_dir, const std::string
 }  // namespace
 
 AcceptanceAfterPromotion::AcceptanceAfterPromotion(Options options) : options_(std::move(options)) {
+  // A shutdown stops the run between two checks: SIGTERM never waits for a whole run.
+  options_.probes.cancelled = [this] {
+    MutexLock lock(mu_);
+    return stop_;
+  };
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -101,6 +106,7 @@ void AcceptanceAfterPromotion::loop() {
     lock.unlock();
     const bool passed = run_once();
     lock.lock();
+    if (stop_) break;  // stopped mid-run: nothing was written, nothing to count
     ++runs_;
     covered_ = commit;
     retry_at_ = passed ? std::nullopt : std::optional(std::chrono::steady_clock::now() + options_.retry);

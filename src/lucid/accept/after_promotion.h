@@ -29,7 +29,7 @@ class AcceptanceAfterPromotion {
   };
 
   explicit AcceptanceAfterPromotion(Options options);
-  // Stops; a run in progress finishes first (its probes are bounded in time).
+  // Stops; a run in progress ends after its current check (its probes are bounded in time).
   ~AcceptanceAfterPromotion();
   AcceptanceAfterPromotion(const AcceptanceAfterPromotion&) = delete;
   AcceptanceAfterPromotion& operator=(const AcceptanceAfterPromotion&) = delete;

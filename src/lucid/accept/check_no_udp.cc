@@ -49,7 +49,7 @@ Result<nlohmann::json> json_output(const engine::ShortLivedContainer& c, const c
 Result<PlaneOutcome> probe_plane(RunContext& ctx, const ProbeImage& img, const PlaneNetwork& net,
                                  const std::string& run_id) {
   const int n = ctx.settings.udp_datagrams;
-  std::map<std::string, std::string> plain = {{kRunLabel, run_id}};
+  std::map<std::string, std::string> plain = {{kRunLabel, run_id}, {kAcceptProjectLabel, ctx.site.project}};
   ctx.say(fmt::format("udp: plane {} (network {}): listener", net.plane, net.name));
   auto name = [&](const char* role) { return fmt::format("lucid-accept-{}-{}-{}", run_id, net.plane, role); };
   engine::ContainerSpec listen{

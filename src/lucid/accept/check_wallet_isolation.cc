@@ -134,8 +134,10 @@ CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx) {
       mine.push_back({caller, t.endpoint, t.service, d.allowed, d.reason, false, ""});
     }
     if (mine.empty()) continue;
-    std::map<std::string, std::string> labels = {
-        {kAcceptProbeLabel, "wallet"}, {beta::kPlaneLabel, "wallet"}, {beta::kServiceLabel, caller}};
+    std::map<std::string, std::string> labels = {{kAcceptProbeLabel, "wallet"},
+                                                 {kAcceptProjectLabel, ctx.site.project},
+                                                 {beta::kPlaneLabel, "wallet"},
+                                                 {beta::kServiceLabel, caller}};
     if (auto scope = beta_scope_label(ctx)) labels[scope->first] = scope->second;
     std::vector<std::string> cmd = img->prefix;
     // A caller with a real service's identity is a new container to beta: it waits for beta to

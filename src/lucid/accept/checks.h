@@ -27,6 +27,9 @@ struct ProbeSettings {
   std::chrono::milliseconds seal_timeout{60000};
   std::size_t sample_bytes = 20u << 20;              // three chunks at node-worker's default chunk size
   std::function<void(const std::string&)> progress;  // one line per step (stderr), may be empty
+  // Asked before each check: true stops the run (run_acceptance then fails with "stopped"), so a
+  // reconciler shutting down waits at most for the check in progress. May be empty.
+  std::function<bool()> cancelled;
 };
 
 // The defaults, with this very program as the probe (the probe image holds it: `lucidctl accept

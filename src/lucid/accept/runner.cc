@@ -26,6 +26,8 @@ Result<Report> run_acceptance(const Site& site, engine::DockerClient& docker, co
   for (const auto& p : unknown)
     ctx.say(fmt::format("profile '{}' has no SPEC-4 acceptance checks; ignored", p));
   for (const auto& spec : specs) {
+    if (settings.cancelled && settings.cancelled())
+      return fail(ErrorKind::kInternal, fmt::format("stopped before {}", spec.id));
     auto t0 = std::chrono::steady_clock::now();
     CheckResult r;
     switch (spec.probe) {

@@ -22,5 +22,8 @@ inline constexpr const char* kExposeLabel = "com.lucid.expose";         // TCP p
 // run after a promotion). Not com.lucid.*, so beta does not take a probe listener for a service; the
 // reconciler's drift detection leaves these containers alone, though some carry the project label.
 inline constexpr const char* kAcceptProbeLabel = "lucid.accept.probe";
+// Also on every probe: the Compose project of the site being checked, by which a run's containers
+// are found (and cleaned up) even when a probe carries no project label of its own.
+inline constexpr const char* kAcceptProjectLabel = "lucid.accept.project";
 
 }  // namespace lucid
