@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lucid/base/labels.h"
 #include "lucid/version.h"
 #include "testing/docker.h"
 #include "testing/testing.h"
@@ -206,7 +207,8 @@ TEST(AcceptE2e, ReportsWhatTheSiteDoesAndWritesTheFile) {
   auto file = json::parse(f, nullptr, false);
   EXPECT_EQ(file, report);
   // Every probe container of this run is gone (other suites' sites may be running their own).
-  auto left = docker({"ps", "-aq", "--filter", "label=lucid.accept.project=" + site.project});
+  auto left = docker(
+      {"ps", "-aq", "--filter", std::string("label=") + lucid::kAcceptProjectLabel + "=" + site.project});
   EXPECT_TRUE(left.out.empty()) << left.out;
 }
 

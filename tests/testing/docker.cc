@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+#include "lucid/base/labels.h"
+
 namespace lucid::testing {
 namespace {
 
@@ -88,7 +90,9 @@ void remove_project_containers(const std::string& project) {
   const std::string label = "label=com.docker.compose.project=" + project;
   remove_listed(docker({"ps", "-aq", "--filter", label}), {"rm", "-f"});
   // Acceptance probes of the project that a killed run left (some carry no project label).
-  remove_listed(docker({"ps", "-aq", "--filter", "label=lucid.accept.project=" + project}), {"rm", "-f"});
+  remove_listed(
+      docker({"ps", "-aq", "--filter", std::string("label=") + kAcceptProjectLabel + "=" + project}),
+      {"rm", "-f"});
   // Every network of the project, not only `_default`: `compose down` with an empty services map
   // (engine::down) removes none of the named plane networks, and each one left behind holds one of
   // the engine's 31 default address pools until later suites cannot create theirs.

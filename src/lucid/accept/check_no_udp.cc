@@ -19,7 +19,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kPort = 47000;
-constexpr const char* kRunLabel = kAcceptProbeLabel;  // not com.lucid.*: beta must ignore it
 
 struct PlaneOutcome {
   bool pass = false;
@@ -49,7 +48,8 @@ Result<nlohmann::json> json_output(const engine::ShortLivedContainer& c, const c
 Result<PlaneOutcome> probe_plane(RunContext& ctx, const ProbeImage& img, const PlaneNetwork& net,
                                  const std::string& run_id) {
   const int n = ctx.settings.udp_datagrams;
-  std::map<std::string, std::string> plain = {{kRunLabel, run_id}, {kAcceptProjectLabel, ctx.site.project}};
+  std::map<std::string, std::string> plain = {{kAcceptProbeLabel, run_id},
+                                              {kAcceptProjectLabel, ctx.site.project}};
   ctx.say(fmt::format("udp: plane {} (network {}): listener", net.plane, net.name));
   auto name = [&](const char* role) { return fmt::format("lucid-accept-{}-{}-{}", run_id, net.plane, role); };
   engine::ContainerSpec listen{

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <set>
 
-#include "lucid/base/canonical_json.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/json_fields.h"
+#include "lucid/chain/signed_document.h"
 #include "lucid/crypto/merkle.h"
 
 namespace lucid::chain {
@@ -18,17 +18,7 @@ using json = nlohmann::json;
 constexpr std::string_view kGenesisDomain = "lucid-chain-genesis-v1\n";
 constexpr std::string_view kBlockDomain = "lucid-chain-block-v1\n";
 constexpr std::string_view kVoteDomain = "lucid-chain-vote-v1\n";
-constexpr std::uint64_t kMaxJsonInteger = (std::uint64_t{1} << 53) - 1;
 constexpr std::size_t kMaxHeaderStringBytes = 256;
-
-std::span<const std::uint8_t> as_bytes(const std::string& text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
-std::string domain_bytes(std::string_view domain, const json& body) {
-  // Every body holds only strings and integers below 2^53, so canonical_json cannot fail.
-  return std::string(domain) + canonical_json(body).value();
-}
 
 json header_json(const BlockHeader& header) {
   return json{{"chain_id", header.chain_id},         {"height", header.height},
@@ -45,24 +35,10 @@ json vote_body(const Vote& vote) {
               {"validator", to_hex(vote.validator)}};
 }
 
-Status chain_id_ok(const JsonFields& fields, const std::string& chain_id) {
-  if (!valid_chain_id(chain_id)) {
-    return std::unexpected(fields.error("chain_id", "must be 1-64 characters of a-z, 0-9 and '-'"));
-  }
-  return {};
-}
-
-Result<const json*> object_or_error(const json& document, const std::string& path) {
-  if (!document.is_object()) {
-    return fail(ErrorKind::kCorrupt, fmt::format("{}: expected an object", path));
-  }
-  return &document;
-}
-
 }  // namespace
 
 Hash genesis_hash(const Genesis& genesis) {
-  return crypto::blake3(as_bytes(domain_bytes(kGenesisDomain, genesis_to_json(genesis))));
+  return crypto::blake3(bytes_of(signing_bytes(kGenesisDomain, genesis_to_json(genesis))));
 }
 
 json genesis_to_json(const Genesis& genesis) {
@@ -74,15 +50,12 @@ json genesis_to_json(const Genesis& genesis) {
 }
 
 Result<Genesis> parse_genesis(const json& document, const std::string& path) {
-  if (auto ok = object_or_error(document, path); !ok) {
+  if (auto ok = require_object(document, path); !ok) {
     return std::unexpected(ok.error());
   }
   JsonFields fields(document, path, kMaxHeaderStringBytes);
   Genesis genesis;
-  LUCID_TRY_ASSIGN(genesis.chain_id, fields.string("chain_id"));
-  if (auto ok = chain_id_ok(fields, genesis.chain_id); !ok) {
-    return std::unexpected(ok.error());
-  }
+  LUCID_TRY_ASSIGN(genesis.chain_id, read_chain_id(fields));
   const json* list = nullptr;
   LUCID_TRY_ASSIGN(list, fields.get("validators", json::value_t::array));
   if (list->empty() || list->size() > kMaxValidators) {
@@ -100,8 +73,7 @@ Result<Genesis> parse_genesis(const json& document, const std::string& path) {
     }
     genesis.validators.push_back(key);
   }
-  LUCID_TRY_ASSIGN(genesis.time_ms,
-                   fields.uint("time_ms", kMaxJsonInteger, "the largest integer canonical JSON holds"));
+  LUCID_TRY_ASSIGN(genesis.time_ms, read_document_integer(fields, "time_ms"));
   if (auto ok = fields.no_unknown_fields(); !ok) {
     return std::unexpected(ok.error());
   }
@@ -123,11 +95,11 @@ Hash block_tx_root(const std::vector<Transaction>& transactions) {
 }
 
 std::string block_signing_bytes(const BlockHeader& header) {
-  return domain_bytes(kBlockDomain, header_json(header));
+  return signing_bytes(kBlockDomain, header_json(header));
 }
 
 Hash block_hash(const BlockHeader& header) {
-  return crypto::blake3(as_bytes(block_signing_bytes(header)));
+  return crypto::blake3(bytes_of(block_signing_bytes(header)));
 }
 
 Block make_block(std::string chain_id, std::uint64_t height, const Hash& previous, std::uint64_t time_ms,
@@ -137,7 +109,7 @@ Block make_block(std::string chain_id, std::uint64_t height, const Hash& previou
                              proposer.public_key(), time_ms, block_tx_root(transactions),
                              transactions.size()};
   block.transactions = std::move(transactions);
-  block.signature = proposer.sign(as_bytes(block_signing_bytes(block.header)));
+  block.signature = proposer.sign(bytes_of(block_signing_bytes(block.header)));
   return block;
 }
 
@@ -146,7 +118,7 @@ Status check_block(const Block& block) {
   auto refuse = [&](const std::string& what) {
     return fail(ErrorKind::kCorrupt, fmt::format("block {}: {}", header.height, what));
   };
-  if (!crypto::ed25519_verify(header.proposer, as_bytes(block_signing_bytes(header)), block.signature)) {
+  if (!crypto::ed25519_verify(header.proposer, bytes_of(block_signing_bytes(header)), block.signature)) {
     return refuse("the proposer's signature does not verify");
   }
   if (header.tx_count != block.transactions.size() || block.transactions.size() > kMaxBlockTransactions) {
@@ -179,7 +151,7 @@ json block_to_json(const Block& block) {
 }
 
 Result<Block> parse_block(const json& document, const std::string& path) {
-  if (auto ok = object_or_error(document, path); !ok) {
+  if (auto ok = require_object(document, path); !ok) {
     return std::unexpected(ok.error());
   }
   JsonFields fields(document, path, kMaxHeaderStringBytes);
@@ -187,16 +159,11 @@ Result<Block> parse_block(const json& document, const std::string& path) {
   const json* header = nullptr;
   LUCID_TRY_ASSIGN(header, fields.get("header", json::value_t::object));
   JsonFields h(*header, fields.name("header"), kMaxHeaderStringBytes);
-  LUCID_TRY_ASSIGN(block.header.chain_id, h.string("chain_id"));
-  if (auto ok = chain_id_ok(h, block.header.chain_id); !ok) {
-    return std::unexpected(ok.error());
-  }
-  LUCID_TRY_ASSIGN(block.header.height,
-                   h.uint("height", kMaxJsonInteger, "the largest integer canonical JSON holds"));
+  LUCID_TRY_ASSIGN(block.header.chain_id, read_chain_id(h));
+  LUCID_TRY_ASSIGN(block.header.height, read_document_integer(h, "height"));
   LUCID_TRY_ASSIGN(block.header.previous, h.hex_bytes<32>("previous"));
   LUCID_TRY_ASSIGN(block.header.proposer, h.hex_bytes<32>("proposer"));
-  LUCID_TRY_ASSIGN(block.header.time_ms,
-                   h.uint("time_ms", kMaxJsonInteger, "the largest integer canonical JSON holds"));
+  LUCID_TRY_ASSIGN(block.header.time_ms, read_document_integer(h, "time_ms"));
   LUCID_TRY_ASSIGN(block.header.tx_root, h.hex_bytes<32>("tx_root"));
   LUCID_TRY_ASSIGN(block.header.tx_count,
                    h.uint("tx_count", kMaxBlockTransactions, "the most transactions of a block"));
@@ -223,18 +190,18 @@ Result<Block> parse_block(const json& document, const std::string& path) {
 }
 
 std::string vote_signing_bytes(const Vote& vote) {
-  return domain_bytes(kVoteDomain, vote_body(vote));
+  return signing_bytes(kVoteDomain, vote_body(vote));
 }
 
 Vote make_vote(std::string chain_id, std::uint64_t height, const Hash& block, const Hash& state_root,
                const crypto::Ed25519KeyPair& validator) {
   Vote vote{std::move(chain_id), height, block, state_root, validator.public_key(), {}};
-  vote.signature = validator.sign(as_bytes(vote_signing_bytes(vote)));
+  vote.signature = validator.sign(bytes_of(vote_signing_bytes(vote)));
   return vote;
 }
 
 bool vote_signature_valid(const Vote& vote) {
-  return crypto::ed25519_verify(vote.validator, as_bytes(vote_signing_bytes(vote)), vote.signature);
+  return crypto::ed25519_verify(vote.validator, bytes_of(vote_signing_bytes(vote)), vote.signature);
 }
 
 json vote_to_json(const Vote& vote) {
@@ -244,17 +211,13 @@ json vote_to_json(const Vote& vote) {
 }
 
 Result<Vote> parse_vote(const json& document, const std::string& path) {
-  if (auto ok = object_or_error(document, path); !ok) {
+  if (auto ok = require_object(document, path); !ok) {
     return std::unexpected(ok.error());
   }
   JsonFields fields(document, path, kMaxHeaderStringBytes);
   Vote vote;
-  LUCID_TRY_ASSIGN(vote.chain_id, fields.string("chain_id"));
-  if (auto ok = chain_id_ok(fields, vote.chain_id); !ok) {
-    return std::unexpected(ok.error());
-  }
-  LUCID_TRY_ASSIGN(vote.height,
-                   fields.uint("height", kMaxJsonInteger, "the largest integer canonical JSON holds"));
+  LUCID_TRY_ASSIGN(vote.chain_id, read_chain_id(fields));
+  LUCID_TRY_ASSIGN(vote.height, read_document_integer(fields, "height"));
   LUCID_TRY_ASSIGN(vote.block, fields.hex_bytes<32>("block"));
   LUCID_TRY_ASSIGN(vote.state_root, fields.hex_bytes<32>("state_root"));
   LUCID_TRY_ASSIGN(vote.validator, fields.hex_bytes<32>("validator"));

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "lucid/base/canonical_json.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/json_fields.h"
+#include "lucid/chain/signed_document.h"
 
 namespace lucid::chain {
 namespace {
@@ -14,8 +14,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTransactionDomain = "lucid-chain-tx-v1\n";
-// Canonical JSON holds integers exactly up to 2^53.
-constexpr std::uint64_t kMaxJsonInteger = (std::uint64_t{1} << 53) - 1;
 
 json body_json(const Transaction& tx) {
   return json{{"chain_id", tx.chain_id},
@@ -23,10 +21,6 @@ json body_json(const Transaction& tx) {
               {"nonce", tx.nonce},
               {"contract", tx.contract},
               {"data", "0x" + to_hex(tx.data)}};
-}
-
-std::span<const std::uint8_t> as_bytes(const std::string& text) {
-  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
 }  // namespace
@@ -44,21 +38,20 @@ bool valid_contract_name(std::string_view text) {
 }
 
 std::string transaction_signing_bytes(const Transaction& tx) {
-  // The body holds only strings and integers up to 2^53 (checked on parse), so this cannot fail.
-  return std::string(kTransactionDomain) + canonical_json(body_json(tx)).value();
+  return signing_bytes(kTransactionDomain, body_json(tx));
 }
 
 Hash transaction_hash(const Transaction& tx) {
-  return crypto::blake3(as_bytes(transaction_signing_bytes(tx)));
+  return crypto::blake3(bytes_of(transaction_signing_bytes(tx)));
 }
 
 void sign_transaction(Transaction& tx, const crypto::Ed25519KeyPair& sender) {
   tx.from = sender.public_key();
-  tx.signature = sender.sign(as_bytes(transaction_signing_bytes(tx)));
+  tx.signature = sender.sign(bytes_of(transaction_signing_bytes(tx)));
 }
 
 bool transaction_signature_valid(const Transaction& tx) {
-  return crypto::ed25519_verify(tx.from, as_bytes(transaction_signing_bytes(tx)), tx.signature);
+  return crypto::ed25519_verify(tx.from, bytes_of(transaction_signing_bytes(tx)), tx.signature);
 }
 
 json transaction_to_json(const Transaction& tx) {
@@ -68,19 +61,15 @@ json transaction_to_json(const Transaction& tx) {
 }
 
 Result<Transaction> parse_transaction(const json& document, const std::string& path) {
-  if (!document.is_object()) {
-    return fail(ErrorKind::kCorrupt, fmt::format("{}: expected an object", path));
+  if (auto ok = require_object(document, path); !ok) {
+    return std::unexpected(ok.error());
   }
   // The longest string is the calldata's hex.
   JsonFields fields(document, path, 2 + 2 * kMaxCalldataBytes);
   Transaction tx;
-  LUCID_TRY_ASSIGN(tx.chain_id, fields.string("chain_id"));
-  if (!valid_chain_id(tx.chain_id)) {
-    return std::unexpected(fields.error("chain_id", "must be 1-64 characters of a-z, 0-9 and '-'"));
-  }
+  LUCID_TRY_ASSIGN(tx.chain_id, read_chain_id(fields));
   LUCID_TRY_ASSIGN(tx.from, fields.hex_bytes<32>("from"));
-  LUCID_TRY_ASSIGN(tx.nonce,
-                   fields.uint("nonce", kMaxJsonInteger, "the largest integer canonical JSON holds"));
+  LUCID_TRY_ASSIGN(tx.nonce, read_document_integer(fields, "nonce"));
   LUCID_TRY_ASSIGN(tx.contract, fields.string("contract"));
   if (!valid_contract_name(tx.contract)) {
     return std::unexpected(fields.error("contract", "must be 1-64 letters and digits"));
