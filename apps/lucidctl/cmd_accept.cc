@@ -26,7 +26,7 @@ namespace acc = lucid::accept;
 struct AcceptArgs {
   std::string cluster, state_dir = "/var/lib/lucid", repo_checkout;
   bool json = false, no_write = false;
-  int seal_timeout_s = 60, datagrams = 10, ban_grace_ms = 3000;
+  int seal_timeout_s = 60, datagrams = 10, ban_grace_ms = 3000, consensus_window_s = 5;
   double sample_mib = 20;
 };
 
@@ -87,6 +87,7 @@ int run_accept(const AcceptArgs& a) {
   ps.udp_datagrams = a.datagrams;
   ps.ban_grace = std::chrono::milliseconds(a.ban_grace_ms);
   ps.seal_timeout = std::chrono::seconds(a.seal_timeout_s);
+  ps.consensus_window = std::chrono::seconds(a.consensus_window_s);
   ps.sample_bytes = static_cast<std::size_t>(a.sample_mib * (1 << 20));
   ps.progress = [](const std::string& line) { fmt::print(stderr, "accept: {}\n", line); };
   lucid::engine::DockerClient docker;
@@ -175,6 +176,9 @@ void register_accept(CLI::App& app, Context& ctx) {
       "--sample-mib", a->sample_mib,
       "Size of the sample recording in MiB (default 20: three chunks at node-worker's default size)");
   cmd->add_option("--datagrams", a->datagrams, "UDP datagrams per sender and plane (default 10)");
+  cmd->add_option("--consensus-window", a->consensus_window_s,
+                  "Seconds between the two readings of blockchain.consensus-stable (default 5)")
+      ->check(CLI::Range(1, 600));
   cmd->add_option("--ban-grace-ms", a->ban_grace_ms,
                   "How long the labelled UDP sender waits for beta to ban it before sending (default 3000)");
   cmd->footer(
@@ -206,8 +210,13 @@ void register_accept(CLI::App& app, Context& ctx) {
       "                            root, signature by the spool's node.key.pub). Timings are reported;\n"
       "                            the sample's session is removed after a pass, kept after a fail.\n"
       "  node.encode-cpu           Not-implemented: no recorder service exists yet.\n"
-      "Other SPEC-4 checks (blockchain, sessions, node DHT/anchoring, admin, observability, relay) are\n"
-      "not-implemented, naming the services they need and whether those run.\n"
+      "blockchain:\n"
+      "  blockchain.consensus-stable  `lucid-blockchain-core status` inside the blockchain-core container,\n"
+      "                            twice, --consensus-window apart: pass when the validator is\n"
+      "                            connected to etcd, not halted, has seen no incident, and every block\n"
+      "                            it had at the first reading is final at the second.\n"
+      "Other SPEC-4 checks (the rest of blockchain, sessions, node DHT/anchoring, admin, observability,\n"
+      "relay) are not-implemented, naming the services they need and whether those run.\n"
       "\n"
       "Results: <state-dir>/acceptance/<cluster>.json, written atomically (docs/formats.md \"Acceptance\n"
       "results\"); the reconciler's /status shows it under `acceptance`. Progress goes to stderr.\n"

@@ -1,7 +1,7 @@
 // The HTTP server's streaming responses (server-sent events) and request bodies, against the real
 // server and libcurl client on loopback: a stream delivers what its callback writes, ends promptly
 // when the server stops (even while the callback waits), notices a client that went away, and is
-// bounded in number.
+// bounded in number; request bodies, sent by http_post and http_stream, are read and bounded.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -134,6 +134,29 @@ TEST(HttpServerStream, RequestBodiesAreReadAndBounded) {
   auto big = http_post(url_of(**server, "/echo"), std::string(1001, 'x'));
   ASSERT_TRUE(big) << big.error().message;
   EXPECT_EQ(big->status, 413);
+  // http_stream sends a body too, with the method as given.
+  const std::string body = R"({"create_request":{}})";
+  std::string streamed;
+  auto posted = http_stream(
+      "POST", url_of(**server, "/echo"),
+      [&](std::string_view d) {
+        streamed.append(d);
+        return true;
+      },
+      [] { return false; }, {}, &body);
+  ASSERT_TRUE(posted) << posted.error().message;
+  EXPECT_EQ(*posted, 200);
+  EXPECT_EQ(streamed, R"(POST:{"create_request":{}})");
+  std::string put;
+  auto as_put = http_stream(
+      "PUT", url_of(**server, "/echo"),
+      [&](std::string_view d) {
+        put.append(d);
+        return true;
+      },
+      [] { return false; }, {}, &body);
+  ASSERT_TRUE(as_put) << as_put.error().message;
+  EXPECT_EQ(put, R"(PUT:{"create_request":{}})");
 }
 
 }  // namespace

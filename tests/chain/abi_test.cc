@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -166,16 +168,53 @@ TEST(ContractAbi, EventLogsAgreeWithEthersBothWays) {
   }
 }
 
-// docs/formats.md's AnchorRegistry table names each selector and topic; they must be the real ones.
-TEST(ContractAbi, FormatsDocNamesTheAnchorRegistrySelectorsAndTopics) {
-  std::string doc = read_text(std::filesystem::path(LUCID_DOCS_DIR) / "formats.md");
-  ContractAbi abi = contract("AnchorRegistry");
-  for (const AbiFunction& function : abi.functions) {
-    EXPECT_NE(doc.find(fmt::format("`{}`", hex(function.selector()))), std::string::npos)
-        << function.signature();
+// Every contract interface file: its name, from src/lucid/chain/contracts/<name>.abi.json.
+std::vector<std::string> contract_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(LUCID_CHAIN_CONTRACTS_DIR)) {
+    std::string file = entry.path().filename().string();
+    if (file.ends_with(".abi.json")) {
+      names.push_back(file.substr(0, file.size() - std::string_view(".abi.json").size()));
+    }
   }
-  for (const AbiEvent& event : abi.events) {
-    EXPECT_NE(doc.find(fmt::format("`{}`", hex(event.topic()))), std::string::npos) << event.signature();
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The vectors cover every function and event of every contract file (ethers made one for each).
+TEST(ContractAbi, EthersVectorsCoverEveryContractMember) {
+  Json document = vectors();
+  auto has = [&](const char* kind, const std::string& contract, const std::string& name) {
+    return std::any_of(document[kind].begin(), document[kind].end(), [&](const Json& vector) {
+      return vector["contract"] == contract && vector["name"] == name;
+    });
+  };
+  auto names = contract_names();
+  EXPECT_GE(names.size(), 3u);  // AnchorRegistry, Governance, ParamRegistry
+  for (const std::string& name : names) {
+    ContractAbi abi = contract(name);
+    for (const AbiFunction& function : abi.functions) {
+      EXPECT_TRUE(has("functions", name, function.name)) << name << "." << function.name;
+    }
+    for (const AbiEvent& event : abi.events) {
+      EXPECT_TRUE(has("events", name, event.name)) << name << "." << event.name;
+    }
+  }
+}
+
+// docs/formats.md's contract tables name each selector and topic; they must be the real ones.
+TEST(ContractAbi, FormatsDocNamesEveryContractsSelectorsAndTopics) {
+  std::string doc = read_text(std::filesystem::path(LUCID_DOCS_DIR) / "formats.md");
+  for (const std::string& name : contract_names()) {
+    ContractAbi abi = contract(name);
+    for (const AbiFunction& function : abi.functions) {
+      EXPECT_NE(doc.find(fmt::format("`{}`", hex(function.selector()))), std::string::npos)
+          << name << ": " << function.signature();
+    }
+    for (const AbiEvent& event : abi.events) {
+      EXPECT_NE(doc.find(fmt::format("`{}`", hex(event.topic()))), std::string::npos)
+          << name << ": " << event.signature();
+    }
   }
 }
 

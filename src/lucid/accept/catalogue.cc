@@ -17,7 +17,11 @@ const std::vector<CheckSpec>& all_checks() {
        {"walletd", "tron-node"},
        Probe::kWalletIsolation},
 
-      {"blockchain.consensus-stable", "blockchain", "consensus stable", {"blockchain-core"}, Probe::kNone},
+      {"blockchain.consensus-stable",
+       "blockchain",
+       "consensus stable",
+       {"blockchain-core"},
+       Probe::kConsensusStable},
       {"blockchain.vm-abi-tests",
        "blockchain",
        "VM ABI tests pass",

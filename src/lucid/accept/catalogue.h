@@ -15,6 +15,7 @@ enum class Probe {
   kNoUdp,            // every cluster: UDP from a labelled container on each plane network
   kBetaOnions,       // every cluster: beta publishes one onion per plane of the cluster
   kWalletIsolation,  // every cluster: connections on the wallet network are refused by default
+  kConsensusStable,  // blockchain: the validator follows, finalizes and has seen no incident
 };
 
 struct CheckSpec {

@@ -25,6 +25,8 @@ struct ProbeSettings {
   int udp_datagrams = 10;
   std::chrono::milliseconds ban_grace{3000};  // a labelled sender waits this long for beta's ban
   std::chrono::milliseconds seal_timeout{60000};
+  // blockchain.consensus-stable reads the validator's status twice, this far apart.
+  std::chrono::milliseconds consensus_window{5000};
   std::size_t sample_bytes = 20u << 20;              // three chunks at node-worker's default chunk size
   std::function<void(const std::string&)> progress;  // one line per step (stderr), may be empty
   // Asked before each check: true stops the run (run_acceptance then fails with "stopped"), so a
@@ -77,6 +79,7 @@ CheckResult check_sample_payload(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_beta_onions(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_no_udp(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx);
+CheckResult check_consensus_stable(const CheckSpec& spec, RunContext& ctx);
 
 // Plane networks of the project: (network id, name, plane), sorted by plane.
 struct PlaneNetwork {

@@ -49,6 +49,9 @@ Result<Report> run_acceptance(const Site& site, engine::DockerClient& docker, co
       case Probe::kWalletIsolation:
         r = check_wallet_isolation(spec, ctx);
         break;
+      case Probe::kConsensusStable:
+        r = check_consensus_stable(spec, ctx);
+        break;
     }
     r.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();

@@ -6,6 +6,7 @@
 
 #include "lucid/base/files.h"
 #include "lucid/base/temp_dir.h"
+#include "lucid/base/text.h"
 #include "lucid/engine/labels.h"
 #include "lucid/fleet/env_file.h"
 #include "lucid/fleet/model.h"
@@ -15,18 +16,7 @@
 namespace lucid::accept {
 
 std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    auto first = item.find_first_not_of(" \t");
-    auto last = item.find_last_not_of(" \t");
-    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
-    start = end + 1;
-  }
-  return out;
+  return split_comma_list(text);
 }
 
 namespace {

@@ -50,12 +50,17 @@ Result<HttpResponse> http_request(const std::string& method, const std::string& 
                                   const std::string& content_type = "application/octet-stream",
                                   const HttpOptions& options = {});
 
-// Streaming: sends `method` (no body) and hands the response body to `on_data` as it arrives, for
-// long-lived feeds such as the Docker /events stream. `options.timeout` bounds only the connection;
-// the transfer runs until the server ends it, `on_data` returns false, or `stop()` turns true
-// (checked at least once a second). Returns the HTTP status; stopping early is not an error.
+// Streaming: sends `method` and hands the response body to `on_data` as it arrives, for long-lived
+// feeds such as the Docker /events stream or etcd's /v3/watch. With `body` set its bytes are sent
+// (Content-Type application/json unless `options.headers` names one; the method stays as given);
+// `*body` must outlive the call. `options.timeout` bounds only the connection; the transfer runs
+// until the server ends it, `on_data` returns false, or `stop()` turns true (checked at least once a
+// second). Over TCP, a peer that vanished without closing is noticed within ~25 s (keep-alive probes).
+// Returns the HTTP status (any status is a success, its body goes to `on_data` too); stopping early
+// is not an error.
 Result<long> http_stream(const std::string& method, const std::string& url,
                          const std::function<bool(std::string_view)>& on_data,
-                         const std::function<bool()>& stop, const HttpOptions& options = {});
+                         const std::function<bool()>& stop, const HttpOptions& options = {},
+                         const std::string* body = nullptr);
 
 }  // namespace lucid

@@ -330,4 +330,24 @@ void Server::run_stream(int fd, const Response& resp) {
   stream_fds_.erase(fd);
 }
 
+Result<std::string> query_param(const std::string& target, const std::string& name) {
+  auto q = target.find('?');
+  if (q == std::string::npos) return std::string();
+  std::string query = target.substr(q + 1);
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    auto amp = query.find('&', pos);
+    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && kv.substr(0, eq) == name) {
+      auto value = percent_decode(std::string_view(kv).substr(eq + 1));
+      if (!value) return std::unexpected(with_context("query parameter " + name, value.error()));
+      return value;
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return std::string();
+}
+
 }  // namespace lucid::http

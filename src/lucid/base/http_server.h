@@ -119,4 +119,8 @@ class Server {
 
 std::string status_text(int status);
 
+// The percent-decoded value of query parameter `name` in a request target ("" when absent); an error
+// (kInvalidArgument) for a malformed escape ("%" not followed by two hex digits).
+Result<std::string> query_param(const std::string& target, const std::string& name);
+
 }  // namespace lucid::http

@@ -107,4 +107,17 @@ Result<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+std::vector<std::string> split_comma_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = trim(text.substr(start, end - start));
+    if (!item.empty()) out.emplace_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace lucid

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lucid/base/result.h"
 
@@ -11,6 +12,9 @@ namespace lucid {
 
 // Without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
 std::string_view trim(std::string_view s);
+
+// Splits "ops, chain,wallet" at commas into trimmed, non-empty items (flag and environment lists).
+std::vector<std::string> split_comma_list(std::string_view text);
 
 // ASCII lower case; bytes outside A–Z are kept as they are (UTF-8 stays intact).
 std::string lower(std::string_view s);

@@ -21,28 +21,6 @@ http::Response json_response(int status, const json& body) {
   return {status, "application/json", body.dump() + "\n"};
 }
 
-// The percent-decoded value of query parameter `name` ("" when absent); an error for a malformed
-// escape ("%" not followed by two hex digits).
-Result<std::string> query_param(const std::string& target, const std::string& name) {
-  auto q = target.find('?');
-  if (q == std::string::npos) return std::string();
-  std::string query = target.substr(q + 1);
-  std::size_t pos = 0;
-  while (pos <= query.size()) {
-    auto amp = query.find('&', pos);
-    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && kv.substr(0, eq) == name) {
-      auto value = percent_decode(std::string_view(kv).substr(eq + 1));
-      if (!value) return std::unexpected(with_context("query parameter " + name, value.error()));
-      return value;
-    }
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return std::string();
-}
-
 }  // namespace
 
 ResolverApi::ResolverApi(std::vector<std::string> planes, AclPolicy acl, const PlanePublisher& publisher,
@@ -276,8 +254,8 @@ http::Response ResolverApi::handle_admin(const http::Request& req) {
   const std::string path = req.target.substr(0, req.target.find('?'));
   if (req.target.starts_with("/v1/resolve/")) return resolve(req.target, "operator", "", true);
   if (path == "/v1/acl/check") {
-    auto from_text = query_param(req.target, "from");
-    auto to_text = query_param(req.target, "to");
+    auto from_text = http::query_param(req.target, "from");
+    auto to_text = http::query_param(req.target, "to");
     if (!from_text || !to_text)
       return json_response(400, {{"error", (!from_text ? from_text : to_text).error().message}});
     auto from = split_service_at_plane(*from_text);

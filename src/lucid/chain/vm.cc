@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lucid/base/hex.h"
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
+#include "lucid/chain/governance.h"
+#include "lucid/chain/param_registry.h"
 
 namespace lucid::chain {
 namespace {
@@ -61,14 +65,36 @@ Result<Bytes> encode_output(const AbiFunction& function, const std::vector<AbiVa
 }  // namespace
 
 CallContext::CallContext(std::string contract, StateOverlay& state, const Transaction* tx,
-                         std::uint64_t height, std::uint64_t time_ms, const GasSchedule& gas)
+                         std::uint64_t height, std::uint64_t time_ms, const GasSchedule& gas,
+                         const std::vector<crypto::Ed25519PublicKey>* governors)
     : prefix_(contract + "/"),
       contract_(std::move(contract)),
       state_(state),
       tx_(tx),
       height_(height),
       time_ms_(time_ms),
-      gas_(gas) {}
+      gas_(gas),
+      governors_(governors) {}
+
+CallContext::ActingFor::ActingFor(CallContext& context, std::string contract)
+    : context_(context), saved_contract_(std::move(context.contract_)) {
+  context_.prefix_ = contract + "/";
+  context_.contract_ = std::move(contract);
+}
+
+CallContext::ActingFor::~ActingFor() {
+  context_.prefix_ = saved_contract_ + "/";
+  context_.contract_ = std::move(saved_contract_);
+}
+
+const std::vector<crypto::Ed25519PublicKey>& CallContext::governors() const {
+  static const std::vector<crypto::Ed25519PublicKey> none;
+  return governors_ == nullptr ? none : *governors_;
+}
+
+bool CallContext::is_governor(const crypto::Ed25519PublicKey& key) const {
+  return std::binary_search(governors().begin(), governors().end(), key);
+}
 
 Status CallContext::charge(std::uint64_t gas) {
   if (gas > gas_.limit - gas_used_) {
@@ -117,8 +143,14 @@ std::optional<crypto::Ed25519PublicKey> CallContext::sender() const {
   return tx_->from;
 }
 
-Vm::Vm() {
+Vm::Vm() : Vm(std::vector<crypto::Ed25519PublicKey>{}) {}
+
+Vm::Vm(std::vector<crypto::Ed25519PublicKey> governors) : governors_(std::move(governors)) {
+  std::sort(governors_.begin(), governors_.end());
+  governors_.erase(std::unique(governors_.begin(), governors_.end()), governors_.end());
   contracts_.emplace("AnchorRegistry", std::make_unique<AnchorRegistry>());
+  contracts_.emplace("ParamRegistry", std::make_unique<ParamRegistry>());
+  contracts_.emplace("Governance", std::make_unique<Governance>());
 }
 
 const Contract* Vm::contract(std::string_view name) const {
@@ -142,7 +174,7 @@ Receipt Vm::apply(State& state, const Transaction& tx, std::uint64_t height, std
   state.put(nonce_key(tx.from), u64_bytes(expected + 1));
 
   StateOverlay overlay(state);
-  CallContext context(tx.contract, overlay, &tx, height, time_ms, gas_);
+  CallContext context(tx.contract, overlay, &tx, height, time_ms, gas_, &governors_);
   auto outcome = [&]() -> Result<Bytes> {
     if (auto ok = context.charge(gas_.transaction + gas_.calldata_byte * tx.data.size()); !ok) {
       return std::unexpected(ok.error());
@@ -197,7 +229,7 @@ Result<Bytes> Vm::view(const State& state, const std::string& name, std::span<co
                 fmt::format("{}.{} changes state; submit a transaction", name, call->first->name));
   }
   StateOverlay overlay(state);
-  CallContext context(name, overlay, nullptr, height, 0, gas_);
+  CallContext context(name, overlay, nullptr, height, 0, gas_, &governors_);
   auto output = target->call(*call->first, call->second, context);
   if (!output) {
     return std::unexpected(output.error());

@@ -45,11 +45,14 @@ struct Receipt {
 };
 
 // What a contract sees of one call: its storage (keys are prefixed with the contract's name), the
-// caller, the block, gas, and where its events go. A Result error from the contract reverts the call.
+// caller, the block, the governors, gas, and where its events go. A Result error from the contract
+// reverts the call.
 class CallContext {
  public:
+  // `governors` (the Vm's; none when null) must outlive the context.
   CallContext(std::string contract, StateOverlay& state, const Transaction* tx, std::uint64_t height,
-              std::uint64_t time_ms, const GasSchedule& gas);
+              std::uint64_t time_ms, const GasSchedule& gas,
+              const std::vector<crypto::Ed25519PublicKey>* governors = nullptr);
 
   Result<std::optional<Bytes>> load(const std::string& key);
   Status store(const std::string& key, Bytes value);
@@ -62,6 +65,29 @@ class CallContext {
   std::uint64_t time_ms() const { return time_ms_; }
   std::uint64_t gas_used() const { return gas_used_; }
   std::vector<LogEntry>& logs() { return logs_; }
+  // The chain's governors (its validator set, sorted, distinct), who propose and vote in Governance.
+  const std::vector<crypto::Ed25519PublicKey>& governors() const;
+  bool is_governor(const crypto::Ed25519PublicKey& key) const;
+
+  // While the returned guard lives, this call acts for `contract`: load and store use that
+  // contract's storage and emit names it in the logs; gas, the overlay and the logs stay this
+  // call's, so a revert undoes both contracts' writes. How one native contract writes another's
+  // state inside its own call (Governance executing into ParamRegistry), with no transaction.
+  class ActingFor {
+   public:
+    ActingFor(const ActingFor&) = delete;
+    ActingFor& operator=(const ActingFor&) = delete;
+    ActingFor(ActingFor&&) = delete;
+    ActingFor& operator=(ActingFor&&) = delete;
+    ~ActingFor();
+
+   private:
+    friend class CallContext;
+    ActingFor(CallContext& context, std::string contract);
+    CallContext& context_;
+    std::string saved_contract_;
+  };
+  [[nodiscard]] ActingFor act_for(std::string contract) { return {*this, std::move(contract)}; }
 
  private:
   std::string prefix_;
@@ -71,6 +97,7 @@ class CallContext {
   std::uint64_t height_;
   std::uint64_t time_ms_;
   const GasSchedule& gas_;
+  const std::vector<crypto::Ed25519PublicKey>* governors_;
   std::uint64_t gas_used_ = 0;
   std::vector<LogEntry> logs_;
 };
@@ -87,8 +114,12 @@ class Contract {
 
 class Vm {
  public:
-  // The platform's contracts, each with the interface of its embedded JSON ABI file.
+  // The platform's contracts, each with the interface of its embedded JSON ABI file, and no
+  // governors (nobody can propose or vote in Governance).
   Vm();
+  // The same, governed by `governors` (the chain's validator set, e.g. Genesis::validators): who
+  // may propose and vote in Governance. Kept sorted and distinct.
+  explicit Vm(std::vector<crypto::Ed25519PublicKey> governors);
 
   // Executes one transaction: its nonce must be the sender's next (else it fails without effect);
   // the sender's nonce advances whether or not the call then reverts; a revert keeps no other write.
@@ -101,12 +132,14 @@ class Vm {
 
   const Contract* contract(std::string_view name) const;
   const GasSchedule& gas() const { return gas_; }
+  const std::vector<crypto::Ed25519PublicKey>& governors() const { return governors_; }
   // The sender's next nonce in `state`.
   static std::uint64_t next_nonce(const State& state, const crypto::Ed25519PublicKey& sender);
 
  private:
   std::map<std::string, std::unique_ptr<Contract>, std::less<>> contracts_;
   GasSchedule gas_;
+  std::vector<crypto::Ed25519PublicKey> governors_;
 };
 
 }  // namespace lucid::chain

@@ -105,18 +105,6 @@ bool is_name(std::string_view s) {
   });
 }
 
-std::string query_param(const std::string& query, const std::string& name) {
-  std::size_t pos = 0;
-  while (pos <= query.size()) {
-    auto amp = query.find('&', pos);
-    std::string part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (part.starts_with(name + "=")) return part.substr(name.size() + 1);
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return {};
-}
-
 // "Name <email> 1700000000 +0100" → {name, email, time (RFC 3339 UTC)}.
 Json person(const std::string& line) {
   Json j;
@@ -761,8 +749,8 @@ http::Response ConsoleService::commit(const std::string& sha, const std::string&
 
   // The diff: against ?against=<commit>, else what ?wave=<name> runs (what promoting it there would
   // change), else the first parent. The repo holds only SOPS-encrypted secrets: no value is shown.
-  std::string against = query_param(query, "against");
-  const std::string wave_name = query_param(query, "wave");
+  std::string against = http::query_param(fmt::format("?{}", query), "against").value_or("");
+  const std::string wave_name = http::query_param(fmt::format("?{}", query), "wave").value_or("");
   if (!against.empty() && !is_hex_id(against)) return error_response(400, "against: a commit id");
   if (against.empty() && !wave_name.empty())
     for (const auto& [name, at] : waves)

@@ -6,7 +6,7 @@
 // with ethers and must round-trip, so the form is ethers' own.
 import fs from "node:fs";
 import path from "node:path";
-import { AbiCoder, Interface, Indexed, Result, version as ethersVersion } from "ethers";
+import { AbiCoder, Interface, Indexed, Result, encodeBytes32String, version as ethersVersion } from "ethers";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -51,11 +51,27 @@ function codecVectors() {
 // Arguments for each function and event of the contracts, in our JSON form.
 const sessionId = "0x1b4e28ba2fa1411ab2c1a2f3e4d5c6b7";
 const owner = word(0xed25519n);
+// A ParamRegistry name is ethers' bytes32 string: the ASCII name, zero-padded (docs/formats.md).
+const timelockBlocks = encodeBytes32String("timelockBlocks");
+const governor = filled("a1", 32);
 const callArguments = {
   AnchorRegistry: {
     anchor: [sessionId, filled("4d", 32), filled("52", 32), "3", "1796000000", owner],
     anchorChunks: [sessionId, "0", [filled("01", 32), filled("02", 32), filled("03", 32)]],
     getAnchor: [sessionId],
+  },
+  Governance: {
+    propose: [timelockBlocks, "20"],
+    vote: ["1", true],
+    execute: ["1"],
+    getProposal: ["1"],
+    proposalCount: [],
+    governors: [],
+  },
+  ParamRegistry: {
+    get: [timelockBlocks],
+    names: [],
+    set: [encodeBytes32String("maxBlockTransactions"), "800"],
   },
 };
 // An interface that only the vectors use: what the platform's contracts do not declare yet but the
@@ -75,6 +91,16 @@ const eventArguments = {
   AnchorRegistry: {
     Anchored: [sessionId, owner, filled("4d", 32), filled("52", 32), "3", "1796000000"],
     ChunksAnchored: [sessionId, "0", [filled("01", 32), filled("02", 32)]],
+  },
+  Governance: {
+    Proposed: ["1", timelockBlocks, governor, "20"],
+    Voted: ["1", governor, true, "2", "0"],
+    Approved: ["1", "42", "52"],
+    Rejected: ["2", "43"],
+    Executed: ["1", timelockBlocks, "20", "52"],
+  },
+  ParamRegistry: {
+    ParamChanged: [timelockBlocks, "10", "20", "52"],
   },
 };
 

@@ -1,0 +1,114 @@
+#include "chain_client.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "lucid/base/hex.h"
+#include "lucid/base/http_client.h"
+#include "lucid/chain/abi_codec.h"
+#include "lucid/chain/anchor_registry.h"
+#include "lucid/chain/block.h"
+#include "lucid/chain/state.h"
+#include "lucid/crypto/merkle.h"
+
+namespace lucid::chain::test_client {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::optional<json> get_json(const std::string& url, long* status) {
+  HttpOptions options;
+  options.timeout = 2s;
+  auto response = http_get(url, options);
+  if (!response) return std::nullopt;
+  if (status != nullptr) *status = response->status;
+  auto body = json::parse(response->body, nullptr, false);
+  if (body.is_discarded()) return std::nullopt;
+  return body;
+}
+
+Transaction anchor_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t nonce,
+                               std::uint8_t session, const std::string& chain_id) {
+  const AbiFunction* anchor = embedded_abi("AnchorRegistry").function("anchor");
+  std::vector<AbiValue> arguments{AbiValue::bytes(Bytes(16, session)), AbiValue::bytes(Bytes(32, 0x4d)),
+                                  AbiValue::bytes(Bytes(32, session)), AbiValue::uint(3),
+                                  AbiValue::uint(1796000000),          AbiValue::bytes(Bytes(32, 0xee))};
+  Transaction tx{chain_id, {}, nonce, "AnchorRegistry", encode_call(*anchor, arguments).value(), {}};
+  sign_transaction(tx, sender);
+  return tx;
+}
+
+long submit(const std::string& base, const Transaction& tx) {
+  HttpOptions options;
+  options.timeout = 5s;
+  auto response =
+      http_post(base + "/v1/transactions", transaction_to_json(tx).dump(), "application/json", options);
+  return response ? response->status : 0;
+}
+
+std::optional<json> final_receipt(const std::string& base, const Transaction& tx) {
+  auto body = get_json(fmt::format("{}/v1/transactions/{}", base, to_hex(transaction_hash(tx))));
+  if (!body || !body->value("final", false)) return std::nullopt;
+  return body;
+}
+
+json status(const std::string& base) {
+  return get_json(base + "/v1/status").value_or(json::object());
+}
+
+bool healthy(const std::string& base) {
+  long code = 0;
+  return get_json(base + "/health", &code).has_value() && code == 200;
+}
+
+void expect_one_chain(const std::vector<std::string>& bases) {
+  std::uint64_t lowest = UINT64_MAX;
+  for (const std::string& base : bases)
+    lowest = std::min<std::uint64_t>(lowest, status(base).value("height", 0));
+  ASSERT_GT(lowest, 0u);
+  for (std::uint64_t h = 1; h <= lowest; ++h) {
+    auto reference = get_json(fmt::format("{}/v1/blocks/{}", bases.front(), h));
+    ASSERT_TRUE(reference.has_value());
+    for (const std::string& base : bases) {
+      auto other = get_json(fmt::format("{}/v1/blocks/{}", base, h));
+      ASSERT_TRUE(other.has_value());
+      EXPECT_EQ((*other)["hash"], (*reference)["hash"]) << "fork at height " << h << " on " << base;
+      EXPECT_EQ((*other)["state_root"], (*reference)["state_root"]) << "height " << h << " on " << base;
+    }
+  }
+}
+
+json expect_proven_anchor(const std::string& base, std::uint8_t session, std::size_t quorum) {
+  auto anchor = get_json(fmt::format("{}/v1/anchors/{}", base, to_hex(Bytes(16, session))));
+  EXPECT_TRUE(anchor.has_value());
+  if (!anchor) return json(nullptr);
+  EXPECT_EQ((*anchor)["anchor"]["merkleRoot"], "0x" + to_hex(Bytes(32, session))) << anchor->dump();
+  Hash root{};
+  EXPECT_TRUE(from_hex_into((*anchor)["state_root"].get<std::string>(), root));
+  auto key = from_hex((*anchor)["proof"]["key"].get<std::string>()).value();
+  auto value = from_hex((*anchor)["proof"]["value"].get<std::string>()).value();
+  std::vector<Hash> path;
+  for (const auto& node : (*anchor)["proof"]["path"]) {
+    Hash h{};
+    EXPECT_TRUE(from_hex_into(node.get<std::string>(), h));
+    path.push_back(h);
+  }
+  EXPECT_TRUE(crypto::merkle_verify_inclusion(root,
+                                              State::entry_leaf(std::string(key.begin(), key.end()), value),
+                                              (*anchor)["proof"]["index"].get<std::uint64_t>(),
+                                              (*anchor)["proof"]["size"].get<std::uint64_t>(), path));
+  std::size_t signed_root = 0;
+  for (const auto& vote_json : (*anchor)["votes"]) {
+    auto vote = parse_vote(vote_json);
+    if (vote && vote_signature_valid(*vote) && vote->state_root == root &&
+        vote->height == (*anchor)["height"].get<std::uint64_t>())
+      ++signed_root;
+  }
+  EXPECT_GE(signed_root, quorum) << "the proven root needs a quorum of signatures";
+  return *anchor;
+}
+
+}  // namespace lucid::chain::test_client
