@@ -630,7 +630,7 @@ def main():
         f"{v}{'*' if k.endswith('*') else ''}" for k, v in r["chain"]["cpu_s"]["validators"].items()))
     row("  bench clients", lambda r: f"{r['chain']['cpu_s']['bench']}")
     row("chain wall s", lambda r: f"{r['chain']['wall_s']}")
-    print("ideal ratio <= 0.5: the chain writes at least 2 keys per anchor (pending put + delete), plus its "
+    print("ideal ratio <= 0.5: the chain writes at least 2 keys per anchor (queue put + delete), plus its "
           "share of the block put and 3 votes")
     print("verified: every anchor in exactly one block, receipts successful and final on all 3, one state root, "
           "no incident")

@@ -11,13 +11,18 @@
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/block.h"
+#include "lucid/chain/etcd_client.h"
+#include "lucid/chain/ordering.h"
 #include "lucid/chain/state.h"
 #include "lucid/crypto/merkle.h"
+#include "testing/docker.h"
 
 namespace lucid::chain::test_client {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+using lucid::testing::wait_until;
 
 std::optional<json> get_json(const std::string& url, long* status) {
   HttpOptions options;
@@ -109,6 +114,39 @@ json expect_proven_anchor(const std::string& base, std::uint8_t session, std::si
   }
   EXPECT_GE(signed_root, quorum) << "the proven root needs a quorum of signatures";
   return *anchor;
+}
+
+void expect_tampered_block_refused(const std::vector<std::string>& etcd_urls, const std::string& key_prefix,
+                                   const std::vector<std::string>& bases, const Transaction& inside) {
+  const std::uint64_t head = status(bases.front()).value("height", 0ULL);
+  auto last = get_json(fmt::format("{}/v1/blocks/{}", bases.front(), head));
+  ASSERT_TRUE(last.has_value());
+  Hash previous{};
+  ASSERT_TRUE(from_hex_into((*last)["hash"].get<std::string>(), previous));
+  Block tampered = make_block((*last)["block"]["header"]["chain_id"].get<std::string>(), head + 1, previous,
+                              (*last)["block"]["header"]["time_ms"].get<std::uint64_t>() + 1, {inside},
+                              crypto::Ed25519KeyPair::generate());
+  tampered.transactions[0].data.back() ^= 1;
+  EtcdClient etcd(etcd_urls);
+  const OrderingKeys keys{key_prefix};
+  auto written = etcd.put_if_absent(keys.block(head + 1), block_to_json(tampered).dump());
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_TRUE(*written) << "the height was taken meanwhile";
+  for (const std::string& base : bases) {
+    ASSERT_TRUE(wait_until([&] { return status(base).value("halted", false); }, 10s)) << status(base).dump();
+    const json now = status(base);
+    ASSERT_FALSE(now["incidents"].empty());
+    EXPECT_EQ(now["incidents"].back()["kind"], "invalid-block") << base;
+    EXPECT_FALSE(healthy(base)) << base;
+    EXPECT_EQ(now["height"], head) << base << ": the tampered block was not executed";
+  }
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto incidents = etcd.range(keys.incident_prefix());
+        return incidents && incidents->size() >= bases.size();
+      },
+      10s))
+      << "every validator writes its incident to etcd";
 }
 
 }  // namespace lucid::chain::test_client

@@ -39,4 +39,11 @@ void expect_one_chain(const std::vector<std::string>& bases);
 // `quorum` valid votes signed that root. Returns the anchor document (gtest failures otherwise).
 nlohmann::json expect_proven_anchor(const std::string& base, std::uint8_t session, std::size_t quorum);
 
+// A block after the head of the validator at `base`, signed by a key outside the validator set and
+// with its transaction altered after signing, put straight into etcd at `key_prefix` (bypassing every
+// proposer). Then every validator in `bases` must refuse it: halted on an invalid-block incident,
+// health failing, the block not executed; and each one's incident is in etcd.
+void expect_tampered_block_refused(const std::vector<std::string>& etcd_urls, const std::string& key_prefix,
+                                   const std::vector<std::string>& bases, const Transaction& inside);
+
 }  // namespace lucid::chain::test_client

@@ -6,7 +6,9 @@
 //    proof verifies against a root two of three signed;
 //  - `docker kill` of one validator and one etcd member: anchoring goes on;
 //  - a second of each killed: nothing more becomes final, and no validator halts (a stall, not a fork);
-//  - `docker start` of all four: they catch up, and every validator holds one chain.
+//  - `docker start` of all four: they catch up, and every validator holds one chain;
+//  - `lucidctl accept`'s blockchain.consensus-stable passes, fails while blockchain-core is down;
+//  - a tampered block put straight into etcd is refused by every validator container, which halts.
 // Images are local (`--insecure-skip-image-verify`); image verification has its own suites.
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 
 #include "chain_client.h"
 #include "lucid/base/files.h"
+#include "lucid/chain/ordering.h"
 #include "lucid/engine/labels.h"
 #include "lucid/version.h"
 #include "reconcile/signed_config_repo.h"
@@ -228,12 +231,14 @@ class ChainDeployed : public ::testing::Test {
     return r.out.substr(0, r.out.find('\n'));
   }
 
-  // The validator's API from the host, at its address on the chain network.
-  std::string base(int i) const {
-    auto ip = lt::docker({"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                          container(core_service(i))});
-    return fmt::format("http://{}:7100", ip.out.substr(0, ip.out.find('\n')));
+  // The service's address on the chain network (reachable from the host).
+  std::string address(const std::string& service) const {
+    auto ip = lt::docker(
+        {"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container(service)});
+    return ip.out.substr(0, ip.out.find('\n'));
   }
+  // The validator's API from the host.
+  std::string base(int i) const { return fmt::format("http://{}:7100", address(core_service(i))); }
 
   std::string logs(int i) const {
     auto r = lt::docker({"logs", "--tail", "30", container(core_service(i))});
@@ -352,6 +357,14 @@ TEST_F(ChainDeployed, ThreeValidatorsFinalizeLoseOneOfEachStallAtTwoAndCatchUp) 
   phase("restarted: caught up, one chain");
   const json again = consensus_check();
   EXPECT_EQ(again.value("result", ""), "pass") << again.dump();
+
+  // 5. A tampered block put straight into the deployed etcd is refused by every validator container.
+  std::vector<std::string> etcd_urls;
+  for (const char* member : kMembers)
+    etcd_urls.push_back(fmt::format("http://{}:2379", address(fmt::format("etcd-{}", member))));
+  tc::expect_tampered_block_refused(etcd_urls, lucid::chain::default_key_prefix("lucid-test"), bases,
+                                    next_anchor(40));
+  phase("a tampered block: refused by all three, halted, health red");
 }
 
 }  // namespace

@@ -16,8 +16,8 @@
 #include "chain_client.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/tcp.h"
-#include "lucid/chain/block.h"
-#include "lucid/chain/etcd_client.h"
+#include "lucid/chain/ordering.h"
+#include "testing/docker.h"
 #include "testing/etcd_cluster.h"
 #include "testing/testing.h"
 
@@ -34,16 +34,6 @@ std::uint16_t free_port() {
   auto listener = tcp::listen("127.0.0.1:0");
   if (!listener) return 0;
   return listener->port;
-}
-
-// Polls `condition` every 100 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
 }
 
 class ValidatorsTest : public ::testing::Test {
@@ -69,7 +59,7 @@ class ValidatorsTest : public ::testing::Test {
     ASSERT_EQ(genesis.exit_code, 0) << genesis.err;
     for (int i = 0; i < kValidators; ++i) start_validator(i);
     for (int i = 0; i < kValidators; ++i)
-      ASSERT_TRUE(eventually([&] { return healthy(i); }, 20s))
+      ASSERT_TRUE(testing::wait_until([&] { return healthy(i); }, 20s))
           << "validator " << i << " never healthy: " << log_tail(i);
   }
 
@@ -142,7 +132,7 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
   }
   for (int i = 0; i < kValidators; ++i)
     for (const Transaction& tx : sent)
-      ASSERT_TRUE(eventually([&] { return final_receipt(i, tx).has_value(); }, 20s))
+      ASSERT_TRUE(testing::wait_until([&] { return final_receipt(i, tx).has_value(); }, 20s))
           << "not final on validator " << i << ": " << status(i).dump() << log_tail(i);
   expect_one_chain({0, 1, 2});
 
@@ -156,7 +146,7 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
           test_client::anchor_transaction(reverse_sender, n, static_cast<std::uint8_t>(100 + n)));
     for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) ASSERT_EQ(submit(0, *it), 202);
     for (const Transaction& tx : reversed)
-      ASSERT_TRUE(eventually([&] { return final_receipt(2, tx).has_value(); }, 20s))
+      ASSERT_TRUE(testing::wait_until([&] { return final_receipt(2, tx).has_value(); }, 20s))
           << "nonce " << tx.nonce << " never final: " << status(2).dump();
     for (const Transaction& tx : reversed)
       EXPECT_TRUE((*final_receipt(2, tx))["receipt"]["success"].get<bool>());
@@ -167,7 +157,7 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
 
   // 2. Kill the proposer and one etcd member: anchoring continues on the other two.
   int proposer = -1;
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(testing::wait_until(
       [&] {
         for (int i = 0; i < kValidators; ++i)
           if (status(i).value("proposer", false)) proposer = i;
@@ -183,11 +173,11 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
   for (std::uint8_t s = 10; s < 13; ++s) {
     during.push_back(anchor_tx(s));
     ++nonce_;
-    ASSERT_TRUE(eventually([&] { return submit(live[s % 2], during.back()) == 202; }, 10s));
+    ASSERT_TRUE(testing::wait_until([&] { return submit(live[s % 2], during.back()) == 202; }, 10s));
   }
   for (int i : live)
     for (const Transaction& tx : during)
-      ASSERT_TRUE(eventually([&] { return final_receipt(i, tx).has_value(); }, 30s))
+      ASSERT_TRUE(testing::wait_until([&] { return final_receipt(i, tx).has_value(); }, 30s))
           << "not final on validator " << i << " with one of each down: " << status(i).dump() << log_tail(i);
   expect_one_chain(live);
 
@@ -211,12 +201,12 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
     ASSERT_TRUE(restarted.has_value()) << restarted.error().message;
   }
   for (int i : {proposer, second}) start_validator(i);
-  ASSERT_TRUE(
-      eventually([&] { return submit(survivor, stalled) == 202 || final_receipt(survivor, stalled); }, 20s));
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return submit(survivor, stalled) == 202 || final_receipt(survivor, stalled); }, 20s));
   for (int i = 0; i < kValidators; ++i)
-    ASSERT_TRUE(eventually([&] { return final_receipt(i, stalled).has_value(); }, 30s))
+    ASSERT_TRUE(testing::wait_until([&] { return final_receipt(i, stalled).has_value(); }, 30s))
         << "validator " << i << " did not catch up: " << status(i).dump() << log_tail(i);
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(testing::wait_until(
       [&] {
         const json a = status(0), b = status(1), c = status(2);
         return a["height"] == b["height"] && b["height"] == c["height"] && a["state_root"] == c["state_root"];
@@ -257,34 +247,8 @@ TEST_F(ValidatorsTest, AnchorsBecomeFinalOnAllThreeAndSurviveTheLossOfOneOfEach)
 
   // 5. A tampered block ordered straight into etcd (bypassing every proposer) is refused by each
   // validator: it halts, reports the incident in /status, in etcd, and fails its health.
-  const std::uint64_t head = status(0).value("height", 0);
-  auto last = get_json(url(0, fmt::format("/v1/blocks/{}", head)));
-  ASSERT_TRUE(last.has_value());
-  Hash previous{};
-  ASSERT_TRUE(from_hex_into((*last)["hash"].get<std::string>(), previous));
-  Block tampered = make_block("lucid-test", head + 1, previous,
-                              (*last)["block"]["header"]["time_ms"].get<std::uint64_t>() + 1, {anchor_tx(30)},
-                              crypto::Ed25519KeyPair::generate());
-  tampered.transactions[0].data.back() ^= 1;
-  EtcdClient etcd(etcd_.client_urls());
-  auto written = etcd.put_if_absent(fmt::format("/lucid-chain/lucid-test/block/{:020}", head + 1),
-                                    block_to_json(tampered).dump());
-  ASSERT_TRUE(written.has_value()) << written.error().message;
-  ASSERT_TRUE(*written) << "the height was taken meanwhile";
-  for (int i = 0; i < kValidators; ++i) {
-    ASSERT_TRUE(eventually([&] { return status(i).value("halted", false); }, 10s)) << status(i).dump();
-    const json st = status(i);
-    ASSERT_FALSE(st["incidents"].empty());
-    EXPECT_EQ(st["incidents"].back()["kind"], "invalid-block");
-    EXPECT_FALSE(healthy(i));
-    EXPECT_EQ(st["height"], head) << "the tampered block was not executed";
-  }
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto incidents = etcd.range("/lucid-chain/lucid-test/incident/");
-        return incidents && incidents->size() >= static_cast<std::size_t>(kValidators);
-      },
-      10s));
+  test_client::expect_tampered_block_refused(etcd_.client_urls(), default_key_prefix("lucid-test"),
+                                             {url(0, ""), url(1, ""), url(2, "")}, anchor_tx(30));
 }
 
 }  // namespace

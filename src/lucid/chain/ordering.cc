@@ -41,19 +41,22 @@ std::string OrderingKeys::leader() const {
   return prefix + "leader";
 }
 std::string OrderingKeys::pending_prefix() const {
-  return prefix + "pending/";
+  return prefix + "queue/";
 }
 std::string OrderingKeys::pending(const crypto::Ed25519PublicKey& sender, std::uint64_t nonce) const {
   return fmt::format("{}{}/{}", pending_prefix(), to_hex(sender), height_text(nonce));
 }
+std::string OrderingKeys::followed_prefix() const {
+  return prefix + "chain/";
+}
 std::string OrderingKeys::block_prefix() const {
-  return prefix + "block/";
+  return prefix + "chain/block/";
 }
 std::string OrderingKeys::block(std::uint64_t height) const {
   return block_prefix() + height_text(height);
 }
 std::string OrderingKeys::vote_prefix() const {
-  return prefix + "vote/";
+  return prefix + "chain/vote/";
 }
 std::string OrderingKeys::vote(std::uint64_t height, const std::string& validator) const {
   return fmt::format("{}{}/{}", vote_prefix(), height_text(height), validator);

@@ -24,6 +24,9 @@ struct OrderingKeys {
   // Queued transactions sort by sender, then nonce: a proposer reads each sender's queue in the
   // order it can execute.
   std::string pending(const crypto::Ed25519PublicKey& sender, std::uint64_t nonce) const;
+  // What validators watch: the blocks and the votes, and nothing else (the queue's traffic would
+  // reach every validator's watch for nothing).
+  std::string followed_prefix() const;
   std::string block_prefix() const;
   std::string block(std::uint64_t height) const;
   std::string vote_prefix() const;

@@ -71,8 +71,7 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorOptions options, cr
         fmt::format("validator key {} is not in the genesis validator set of chain {:?}: check the key "
                     "file and the genesis file",
                     to_hex(key.public_key()), options.genesis.chain_id));
-  if (options.key_prefix.empty())
-    options.key_prefix = fmt::format("/lucid-chain/{}/", options.genesis.chain_id);
+  if (options.key_prefix.empty()) options.key_prefix = default_key_prefix(options.genesis.chain_id);
   options.max_block_transactions =
       std::clamp<std::size_t>(options.max_block_transactions, 1, kMaxBlockTransactions);
   std::unique_ptr<Validator> validator(new Validator(std::move(options), std::move(key)));
@@ -191,7 +190,7 @@ Status Validator::follow_once() {
   note_etcd({});
 
   return etcd_.watch(
-      options_.key_prefix, *revision + 1,
+      keys.followed_prefix(), *revision + 1,
       [this, &keys](const std::vector<EtcdEvent>& events, std::int64_t) {
         for (const EtcdEvent& event : events) {
           if (event.type != EtcdEvent::Type::kPut) continue;
