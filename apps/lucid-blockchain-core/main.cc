@@ -58,7 +58,10 @@ int print_endpoint(const std::string& url) {
   options.timeout = std::chrono::seconds(3);
   options.max_body_bytes = std::size_t{64} * 1024;
   auto response = lucid::http_get(url, options);
-  if (!response) return fail_with(fmt::format("health: {}", response.error().message)), 1;
+  if (!response) {
+    fmt::print(stderr, "lucid-blockchain-core: {}\n", response.error().message);
+    return 1;  // as for an unhealthy answer: the healthcheck only tells 0 from non-zero
+  }
   fmt::print("{}", response->body);
   return response->status == 200 ? 0 : 1;
 }
