@@ -24,6 +24,12 @@ using namespace std::chrono_literals;
 
 using lucid::testing::wait_until;
 
+crypto::Ed25519KeyPair fixed_key(std::uint8_t fill) {
+  crypto::Ed25519Seed seed;
+  for (auto& b : seed.span()) b = fill;
+  return crypto::Ed25519KeyPair::from_seed(seed);
+}
+
 std::optional<json> get_json(const std::string& url, long* status) {
   HttpOptions options;
   options.timeout = 2s;

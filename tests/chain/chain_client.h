@@ -15,6 +15,9 @@
 
 namespace lucid::chain::test_client {
 
+// A key pair whose 32-byte seed is `fill` repeated: the same keys on every run.
+crypto::Ed25519KeyPair fixed_key(std::uint8_t fill);
+
 // GET `url` as JSON; nullopt when unreachable or not JSON. `status` receives the HTTP status.
 std::optional<nlohmann::json> get_json(const std::string& url, long* status = nullptr);
 

@@ -4,6 +4,8 @@
 // thirds of the votes on this validator's root make a block final, on another root an incident.
 #include <gtest/gtest.h>
 
+#include "chain_client.h"
+
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/ledger.h"
@@ -12,12 +14,6 @@
 
 namespace lucid::chain {
 namespace {
-
-crypto::Ed25519KeyPair key(std::uint8_t fill) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) b = fill;
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
 
 class LedgerTest : public ::testing::Test {
  protected:
@@ -48,7 +44,9 @@ class LedgerTest : public ::testing::Test {
     return make_vote("lucid-test", height, executed.hash, root.value_or(executed.state_root), validator);
   }
 
-  crypto::Ed25519KeyPair v1 = key(1), v2 = key(2), v3 = key(3), outsider = key(9), sender = key(0xa1);
+  crypto::Ed25519KeyPair v1 = test_client::fixed_key(1), v2 = test_client::fixed_key(2),
+                         v3 = test_client::fixed_key(3), outsider = test_client::fixed_key(9),
+                         sender = test_client::fixed_key(0xa1);
   Vm vm;
   Ledger ledger;
 };

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "chain_client.h"
+
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/governance.h"
@@ -14,14 +16,6 @@ namespace lucid::chain {
 namespace {
 
 using Values = std::vector<AbiValue>;
-
-crypto::Ed25519KeyPair key(std::uint8_t fill) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) {
-    b = fill;
-  }
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
 
 Bytes name_word(std::string_view name) {
   Bytes word(32, 0);
@@ -112,10 +106,10 @@ class GovernanceTest : public ::testing::Test {
     return id;
   }
 
-  crypto::Ed25519KeyPair g1 = key(0x01);
-  crypto::Ed25519KeyPair g2 = key(0x02);
-  crypto::Ed25519KeyPair g3 = key(0x03);
-  crypto::Ed25519KeyPair outsider = key(0x0e);
+  crypto::Ed25519KeyPair g1 = test_client::fixed_key(0x01);
+  crypto::Ed25519KeyPair g2 = test_client::fixed_key(0x02);
+  crypto::Ed25519KeyPair g3 = test_client::fixed_key(0x03);
+  crypto::Ed25519KeyPair outsider = test_client::fixed_key(0x0e);
   State state;
   Vm vm{{g3.public_key(), g1.public_key(), g2.public_key()}};
   std::uint64_t height = 0;
@@ -397,10 +391,10 @@ TEST_F(GovernanceTest, ExecutionRechecksTheBounds) {
 }
 
 TEST(GovernanceDeterminism, TheSameBlocksGiveTheSameStateTwice) {
-  auto g1 = key(0x01);
-  auto g2 = key(0x02);
-  auto g3 = key(0x03);
-  auto proposer = key(0x11);
+  auto g1 = test_client::fixed_key(0x01);
+  auto g2 = test_client::fixed_key(0x02);
+  auto g3 = test_client::fixed_key(0x03);
+  auto proposer = test_client::fixed_key(0x11);
   auto run_chain = [&](Vm& vm) {
     State state;
     auto propose_args = Values{AbiValue::bytes(name_word("anchorChunksPerCall")), AbiValue::uint(256)};

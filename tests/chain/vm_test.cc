@@ -2,6 +2,8 @@
 // session, nonces, reverts that keep nothing but the nonce, gas limits, view calls, and state proofs.
 #include <gtest/gtest.h>
 
+#include "chain_client.h"
+
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/vm.h"
@@ -11,14 +13,6 @@ namespace lucid::chain {
 namespace {
 
 using Values = std::vector<AbiValue>;
-
-crypto::Ed25519KeyPair key(std::uint8_t fill) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) {
-    b = fill;
-  }
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
 
 Bytes filled(std::uint8_t b, std::size_t n) {
   return Bytes(n, b);
@@ -59,8 +53,8 @@ class AnchorRegistryTest : public ::testing::Test {
   State state;
   Vm vm;
   std::uint64_t height = 0;
-  crypto::Ed25519KeyPair alice = key(0xa1);
-  crypto::Ed25519KeyPair bob = key(0xb0);
+  crypto::Ed25519KeyPair alice = test_client::fixed_key(0xa1);
+  crypto::Ed25519KeyPair bob = test_client::fixed_key(0xb0);
 };
 
 TEST_F(AnchorRegistryTest, ASessionIsAnchoredOnceAndReadBack) {
@@ -182,7 +176,7 @@ TEST_F(AnchorRegistryTest, AnAnchorHasAStateProofAgainstTheRoot) {
 }
 
 TEST_F(AnchorRegistryTest, TwoValidatorsExecutingOneBlockAgree) {
-  auto proposer = key(0x11);
+  auto proposer = test_client::fixed_key(0x11);
   std::vector<Transaction> txs{call(alice, "anchor", anchor_args(1)), call(bob, "anchor", anchor_args(1)),
                                call(alice, "anchorChunks", chunk_args(1, 0, 2), 1)};
   Block block = make_block("lucid-test", 1, Hash{}, 5000, txs, proposer);

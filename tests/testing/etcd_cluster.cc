@@ -20,27 +20,11 @@
 #include "lucid/base/files.h"
 #include "lucid/base/http_client.h"
 #include "testing/registry.h"
+#include "testing/testing.h"
 
 namespace lucid::testing {
 namespace fs = std::filesystem;
 namespace {
-
-// The absolute path of `program` on PATH, or "".
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return {};
-  std::string p = path;
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    std::size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    fs::path candidate = fs::path(p.substr(start, end - start)) / program;
-    if (!candidate.empty() && candidate.is_absolute() && ::access(candidate.c_str(), X_OK) == 0)
-      return candidate.string();
-    start = end + 1;
-  }
-  return {};
-}
 
 std::string url(int port) {
   return fmt::format("http://127.0.0.1:{}", port);
@@ -62,7 +46,7 @@ std::string describe_status(int status) {
 }  // namespace
 
 bool EtcdCluster::available() {
-  return !find_on_path("etcd").empty();
+  return !find_program("etcd").empty();
 }
 
 std::string EtcdCluster::skip_reason() {
@@ -120,7 +104,7 @@ Status EtcdCluster::start(int members, std::chrono::milliseconds timeout) {
 }
 
 Status EtcdCluster::launch(Member& m, bool existing) {
-  static const std::string etcd = find_on_path("etcd");
+  static const std::string etcd = find_program("etcd");
   if (etcd.empty()) return fail(ErrorKind::kNotFound, skip_reason());
   std::vector<std::string> args = {etcd,
                                    "--name",

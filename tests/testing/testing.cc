@@ -96,19 +96,23 @@ RunResult run(const std::vector<std::string>& argv, const std::optional<fs::path
   return result;
 }
 
-bool have_program(const std::string& program) {
+std::string find_program(const std::string& program) {
   const char* path = std::getenv("PATH");
-  if (path == nullptr) return false;
+  if (path == nullptr) return {};
   std::string p = path;
   std::size_t start = 0;
   while (start <= p.size()) {
     std::size_t end = p.find(':', start);
     if (end == std::string::npos) end = p.size();
     fs::path candidate = fs::path(p.substr(start, end - start)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return true;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     start = end + 1;
   }
-  return false;
+  return {};
+}
+
+bool have_program(const std::string& program) {
+  return !find_program(program).empty();
 }
 
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {

@@ -60,6 +60,8 @@ RunResult run(const std::vector<std::string>& argv,
 int spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
           const std::filesystem::path& err = {});
 
+// The path of `program` on PATH (an executable file), or "" when it is not there.
+std::string find_program(const std::string& program);
 // True when `program` is found on PATH.
 bool have_program(const std::string& program);
 
