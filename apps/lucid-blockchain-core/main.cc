@@ -1,8 +1,6 @@
 // lucid-blockchain-core: a validator of the on-system data chain (issue 14, docs/chain.md). Thin:
 // flags and environment into ValidatorOptions, then serve the API until SIGTERM/SIGINT. Also makes
 // a validator key and a genesis file, and answers the image's healthcheck.
-#include <signal.h>
-
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -10,22 +8,21 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "lucid/base/endpoint_probe.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
-#include "lucid/base/http_client.h"
 #include "lucid/base/process_hardening.h"
+#include "lucid/base/shutdown_signals.h"
 #include "lucid/base/text.h"
 #include "lucid/chain/core_api.h"
+#include "lucid/chain/service_config.h"
 #include "lucid/chain/signed_document.h"
 #include "lucid/chain/validator.h"
 #include "lucid/seal/keys.h"
 
 namespace {
 
-std::string env_or(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
+using lucid::chain::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "lucid-blockchain-core: {}\n", message);
@@ -52,38 +49,16 @@ int genesis(const std::string& chain_id, const std::vector<std::string>& validat
   return 0;
 }
 
-// GETs `url` and prints the body: exit 0 on 200 (the healthcheck, `status`), 1 otherwise.
-int print_endpoint(const std::string& url) {
-  lucid::HttpOptions options;
-  options.timeout = std::chrono::seconds(3);
-  options.max_body_bytes = std::size_t{64} * 1024;
-  auto response = lucid::http_get(url, options);
-  if (!response) {
-    fmt::print(stderr, "lucid-blockchain-core: {}\n", response.error().message);
-    return 1;  // as for an unhealthy answer: the healthcheck only tells 0 from non-zero
-  }
-  fmt::print("{}", response->body);
-  return response->status == 200 ? 0 : 1;
-}
-
 int serve(const std::string& genesis_file, const std::string& key_file,
           lucid::chain::ValidatorOptions options, const std::vector<std::string>& listen) {
-  auto text = lucid::read_text_file(genesis_file);
-  if (!text) return fail_with(fmt::format("--genesis: {}", text.error().message));
-  auto json = nlohmann::json::parse(*text, nullptr, false);
-  if (json.is_discarded()) return fail_with(fmt::format("{}: not JSON", genesis_file));
-  auto parsed = lucid::chain::parse_genesis(json, genesis_file);
+  auto parsed = lucid::chain::service_genesis(genesis_file);
   if (!parsed) return fail_with(parsed.error().message);
   options.genesis = std::move(*parsed);
-  auto key = lucid::seal::load_node_key(key_file);
-  if (!key) return fail_with(fmt::format("--key: {}", key.error().message));
+  // Before any thread starts: the seed variable is taken out of the environment.
+  auto key = lucid::chain::service_key("CHAIN_VALIDATOR_SEED", key_file);
+  if (!key) return fail_with(key.error().message);
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  (void)signal(SIGPIPE, SIG_IGN);
+  const lucid::ShutdownSignals signals;  // before any thread starts
 
   auto validator = lucid::chain::Validator::start(std::move(options), std::move(*key));
   if (!validator) return fail_with(validator.error().message);
@@ -96,8 +71,7 @@ int serve(const std::string& genesis_file, const std::string& key_file,
   if (!server) return fail_with(fmt::format("--listen: {}", server.error().message));
   fmt::print(stderr, "lucid-blockchain-core: validator {} of chain {:?} serving on {}\n",
              (*validator)->status().validator, (*validator)->status().chain_id, fmt::join(listen, ", "));
-  int sig = 0;
-  sigwait(&set, &sig);
+  const int sig = signals.wait();
   fmt::print(stderr, "lucid-blockchain-core: signal {}: stopping\n", sig);
   (*server)->stop();
   (*validator)->stop();
@@ -121,10 +95,13 @@ int main(int argc, char** argv) {
   lucid::chain::ValidatorOptions options;
   int block_interval_ms = 200;
   bool no_propose = false;
-  serve_cmd->add_option("--genesis", genesis_file, "genesis file (env CHAIN_GENESIS)");
+  serve_cmd->add_option("--genesis", genesis_file,
+                        "genesis file (env CHAIN_GENESIS); unused when CHAIN_ID, CHAIN_VALIDATORS and "
+                        "CHAIN_GENESIS_TIME_MS spell the genesis out");
   serve_cmd->add_option("--key", key_file,
                         "validator key file: an Ed25519 seed in hex, mode 0600 (env CHAIN_VALIDATOR_KEY); "
-                        "made by `keygen`");
+                        "made by `keygen`; unused when CHAIN_VALIDATOR_SEED holds the seed (taken out of "
+                        "the environment at start)");
   serve_cmd->add_option("--etcd", etcd,
                         "comma-separated client URLs of the ordering etcd members (env CHAIN_ETCD)");
   serve_cmd->add_option("--listen", listen, "comma-separated ip:port of the API (env CHAIN_LISTEN)");
@@ -171,8 +148,8 @@ int main(int argc, char** argv) {
   }
   if (*keygen_cmd) return keygen(key_out);
   if (*genesis_cmd) return genesis(chain_id, validators, time_ms, genesis_out);
-  if (*health_cmd) return print_endpoint(health_url);
-  if (*status_cmd) return print_endpoint(status_url);
+  if (*health_cmd) return lucid::print_endpoint(health_url, "lucid-blockchain-core");
+  if (*status_cmd) return lucid::print_endpoint(status_url, "lucid-blockchain-core");
   options.etcd_endpoints = lucid::split_comma_list(etcd);
   if (options.etcd_endpoints.empty())
     return fail_with("--etcd (or CHAIN_ETCD) is required: the ordering cluster's client URLs");

@@ -52,6 +52,15 @@ Transaction anchor_transaction(const crypto::Ed25519KeyPair& sender, std::uint64
   return tx;
 }
 
+Transaction call_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t nonce,
+                             const std::string& contract, const std::string& function,
+                             const std::vector<AbiValue>& arguments, const std::string& chain_id) {
+  const AbiFunction* target = embedded_abi(contract).function(function);
+  Transaction tx{chain_id, {}, nonce, contract, encode_call(*target, arguments).value(), {}};
+  sign_transaction(tx, sender);
+  return tx;
+}
+
 long submit(const std::string& base, const Transaction& tx) {
   HttpOptions options;
   options.timeout = 5s;

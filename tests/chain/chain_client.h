@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lucid/chain/abi_value.h"
 #include "lucid/chain/transaction.h"
 #include "lucid/crypto/ed25519.h"
 
@@ -24,6 +25,12 @@ std::optional<nlohmann::json> get_json(const std::string& url, long* status = nu
 // An AnchorRegistry.anchor of session id 16 × `session` with Merkle root 32 × `session`, signed by `sender`.
 Transaction anchor_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t nonce,
                                std::uint8_t session, const std::string& chain_id = "lucid-test");
+
+// A call of `contract`.`function` (its embedded ABI) with `arguments`, signed by `sender`.
+Transaction call_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t nonce,
+                             const std::string& contract, const std::string& function,
+                             const std::vector<AbiValue>& arguments,
+                             const std::string& chain_id = "lucid-test");
 
 // POST /v1/transactions; the HTTP status (0 when unreachable).
 long submit(const std::string& base, const Transaction& tx);

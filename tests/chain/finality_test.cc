@@ -9,6 +9,7 @@
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/ledger.h"
+#include "lucid/chain/param_registry.h"
 #include "lucid/chain/snapshot.h"
 #include "lucid/crypto/merkle.h"
 
@@ -229,6 +230,64 @@ TEST_F(LedgerTest, ASnapshotWithAFlippedByteOrAForgedEntryIsRefused) {
   ASSERT_FALSE(decoded.has_value());
   EXPECT_NE(decoded.error().message.find("not the state root"), std::string::npos) << decoded.error().message;
   EXPECT_FALSE(decode_snapshot(bytes.substr(0, bytes.size() - 50)).has_value()) << "truncated";
+}
+
+// Governance hooks: a parameter executed at height h is in force from block h + 1 on, for every
+// validator. maxBlockTransactions bounds the blocks a validator accepts (a larger one is an
+// invalid-block incident), anchorChunksPerCall the leaf hashes of one anchorChunks call.
+TEST_F(LedgerTest, ParametersExecutedByGovernanceBoundBlocksAndChunkAnchorsFromTheNextBlock) {
+  auto call = [&](const crypto::Ed25519KeyPair& from, const std::string& contract,
+                  const std::string& function, std::vector<AbiValue> arguments) {
+    Transaction tx{"lucid-test",
+                   {},
+                   Vm::next_nonce(ledger.state(), from.public_key()),
+                   contract,
+                   encode_call(*embedded_abi(contract).function(function), arguments).value(),
+                   {}};
+    sign_transaction(tx, from);
+    return tx;
+  };
+  auto append = [&](std::vector<Transaction> txs) {
+    auto appended = ledger.append(next_block(std::move(txs), v1));
+    ASSERT_TRUE(appended.has_value()) << appended.error().detail;
+    for (const Receipt& receipt : ledger.block(ledger.height())->receipts)
+      ASSERT_TRUE(receipt.success) << receipt.error;
+  };
+  // Proposals 1 and 2, approved by two of three governors at heights 2 and 3, executable from 12 and 13.
+  append({call(v1, "Governance", "propose",
+               {AbiValue::bytes(param_name_word(Param::kMaxTransactionsPerBlock)), AbiValue::uint(2)}),
+          call(v2, "Governance", "propose",
+               {AbiValue::bytes(param_name_word(Param::kAnchorChunksPerCall)), AbiValue::uint(2)})});
+  append({call(v1, "Governance", "vote", {AbiValue::uint(1), AbiValue::boolean(true)}),
+          call(v2, "Governance", "vote", {AbiValue::uint(1), AbiValue::boolean(true)}),
+          call(v3, "Governance", "vote", {AbiValue::uint(2), AbiValue::boolean(true)})});
+  append({call(v1, "Governance", "vote", {AbiValue::uint(2), AbiValue::boolean(true)}),
+          anchor_tx(4, 0)});  // session 4 has 3 chunks
+  while (ledger.height() < 12) append({});
+  append({call(v3, "Governance", "execute", {AbiValue::uint(1)}),
+          call(v2, "Governance", "execute", {AbiValue::uint(2)}), anchor_tx(5, 1)});
+  ASSERT_EQ(param_value(ledger.state(), Param::kMaxTransactionsPerBlock).value(), 2u);
+
+  // Three transactions were fine at height 13; from 14 on a block of three is refused, unchanged.
+  const Hash head = ledger.head_hash();
+  auto chunks = [&](std::size_t n) {
+    std::vector<AbiValue> leaves(n, AbiValue::bytes(Bytes(32, 0x11)));
+    return call(sender, "AnchorRegistry", "anchorChunks",
+                {AbiValue::bytes(Bytes(16, 4)), AbiValue::uint(0), AbiValue::list(std::move(leaves))});
+  };
+  auto too_big = ledger.append(next_block({anchor_tx(6, 2), anchor_tx(7, 3), anchor_tx(8, 4)}, v1));
+  ASSERT_FALSE(too_big.has_value());
+  EXPECT_EQ(too_big.error().kind, "invalid-block");
+  EXPECT_NE(too_big.error().detail.find("more than maxBlockTransactions 2"), std::string::npos)
+      << too_big.error().detail;
+  EXPECT_EQ(ledger.head_hash(), head);
+
+  // Three leaf hashes in one call revert at the new limit; two are anchored.
+  ASSERT_TRUE(ledger.append(next_block({chunks(3)}, v1)).has_value());
+  const Receipt& refused = ledger.block(ledger.height())->receipts.at(0);
+  EXPECT_FALSE(refused.success);
+  EXPECT_NE(refused.error.find("1 to 2 leaf hashes per call"), std::string::npos) << refused.error;
+  append({chunks(2)});
 }
 
 }  // namespace

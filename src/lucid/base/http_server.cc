@@ -350,4 +350,12 @@ Result<std::string> query_param(const std::string& target, const std::string& na
   return std::string();
 }
 
+Response json_response(int status, const nlohmann::json& body) {
+  return {status, "application/json", body.dump() + "\n"};
+}
+
+Response error_response(int status, std::string_view message) {
+  return json_response(status, nlohmann::json{{"error", message}});
+}
+
 }  // namespace lucid::http

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lucid/base/result.h"
 
 namespace lucid::http {
@@ -65,6 +67,11 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// A JSON answer (the body is the document and a newline), and an error answer {"error": message}:
+// what the services' JSON APIs send.
+Response json_response(int status, const nlohmann::json& body);
+Response error_response(int status, std::string_view message);
 
 struct ServerOptions {
   std::size_t max_request_bytes = 16 * 1024;  // request line + headers

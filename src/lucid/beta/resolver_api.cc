@@ -15,11 +15,8 @@
 namespace lucid::beta {
 namespace {
 
+using http::json_response;
 using nlohmann::json;
-
-http::Response json_response(int status, const json& body) {
-  return {status, "application/json", body.dump() + "\n"};
-}
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "lucid/chain/anchor_registry.h"
 
+#include "lucid/chain/param_registry.h"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -8,7 +10,7 @@
 
 #include "lucid/base/hex.h"
 #include "lucid/chain/abi_codec.h"
-#include "lucid/chain/embedded_abis.h"
+#include "lucid/chain/embedded_files.h"
 
 namespace lucid::chain {
 namespace {
@@ -41,16 +43,16 @@ std::string chunk_key(std::span<const std::uint8_t> session_id, std::uint64_t in
 const ContractAbi& embedded_abi(std::string_view contract) {
   static const auto abis = [] {
     std::map<std::string, ContractAbi, std::less<>> parsed;
-    for (const EmbeddedAbi& file : embedded_contract_abis()) {
-      auto abi = parse_contract_abi(file.json, fmt::format("contracts/{}.abi.json", file.contract));
+    for (const EmbeddedFile& file : embedded_contract_abis()) {
+      auto abi = parse_contract_abi(file.text, fmt::format("contracts/{}.abi.json", file.name));
       if (!abi) {
         // The chain's own interface files are part of the build; one that does not parse is a bug
         // that chain_abi_test catches before it ships.
         (void)std::fprintf(stderr, "%s\n", abi.error().message.c_str());
         std::abort();
       }
-      abi->name = std::string(file.contract);
-      parsed.emplace(std::string(file.contract), std::move(*abi));
+      abi->name = std::string(file.name);
+      parsed.emplace(std::string(file.name), std::move(*abi));
     }
     return parsed;
   }();
@@ -152,8 +154,15 @@ Result<std::vector<AbiValue>> AnchorRegistry::anchor_chunks(const std::vector<Ab
   const auto& leaves = std::get<std::vector<AbiValue>>(arguments[2].value);
   std::uint64_t first = small_uint(arguments[1]);
   std::uint64_t count = small_uint((*record)[2]);
-  if (leaves.empty() || leaves.size() > kMaxChunksPerCall) {
-    return fail(ErrorKind::kInvalidArgument, fmt::format("1 to {} leaf hashes per call", kMaxChunksPerCall));
+  // The limit in force is ParamRegistry's anchorChunksPerCall (never above the hard cap).
+  auto per_call = ParamRegistry::read(context, Param::kAnchorChunksPerCall);
+  if (!per_call) {
+    return std::unexpected(per_call.error());
+  }
+  const std::size_t limit = std::min<std::uint64_t>(per_call->value, kMaxChunksPerCall);
+  if (leaves.empty() || leaves.size() > limit) {
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("1 to {} leaf hashes per call (ParamRegistry anchorChunksPerCall)", limit));
   }
   if (first >= count || leaves.size() > count - first) {
     return fail(ErrorKind::kInvalidArgument, fmt::format("chunks {}..{} are outside the session's {} chunks",

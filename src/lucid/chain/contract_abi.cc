@@ -230,6 +230,16 @@ Result<std::vector<AbiValue>> decode_call(const AbiFunction& function,
   return values;
 }
 
+Result<std::vector<AbiValue>> decode_output(const AbiFunction& function,
+                                            std::span<const std::uint8_t> output) {
+  auto values = abi_decode(types_of(function.outputs), output);
+  if (!values) {
+    return fail(values.error().kind,
+                fmt::format("{} returned: {}", function.signature(), values.error().message));
+  }
+  return values;
+}
+
 Result<EventLog> encode_event(const AbiEvent& event, std::span<const AbiValue> arguments) {
   if (arguments.size() != event.inputs.size()) {
     return fail(ErrorKind::kInvalidArgument, fmt::format("{}: {} values for {} arguments", event.signature(),

@@ -75,6 +75,9 @@ Result<std::vector<std::uint8_t>> encode_call(const AbiFunction& function,
 // Checks the selector, then abi_decode(inputs) of the rest.
 Result<std::vector<AbiValue>> decode_call(const AbiFunction& function,
                                           std::span<const std::uint8_t> calldata);
+// abi_decode(outputs) of what a call returned.
+Result<std::vector<AbiValue>> decode_output(const AbiFunction& function,
+                                            std::span<const std::uint8_t> output);
 
 Result<EventLog> encode_event(const AbiEvent& event, std::span<const AbiValue> arguments);
 // The arguments in declaration order. An indexed string or bytes argument is only present as its

@@ -15,13 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-http::Response json_response(int status, const json& body) {
-  return {status, "application/json", body.dump() + "\n"};
-}
-
-http::Response error_response(int status, const std::string& message) {
-  return json_response(status, json{{"error", message}});
-}
+using http::error_response;
+using http::json_response;
 
 int status_for(ErrorKind kind) {
   switch (kind) {
@@ -104,6 +99,13 @@ json CoreApi::receipt_to_json(const Vm& vm, const Receipt& receipt) {
               {"logs", logs}};
 }
 
+json CoreApi::block_document(const ExecutedBlock& executed) {
+  json body = block_summary(executed);
+  body["block"] = block_to_json(executed.block);
+  body["votes"] = votes_to_json(executed);
+  return body;
+}
+
 http::Response CoreApi::handle(const http::Request& request) const {
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (path == "/v1/transactions") {
@@ -139,10 +141,7 @@ http::Response CoreApi::block(const std::string& which) const {
     const ExecutedBlock* executed = ledger.block(*height);
     if (executed == nullptr)
       return error_response(404, fmt::format("no block at height {} (head is {})", *height, ledger.height()));
-    json body = block_summary(*executed);
-    body["block"] = block_to_json(executed->block);
-    body["votes"] = votes_to_json(*executed);
-    return json_response(200, body);
+    return json_response(200, block_document(*executed));
   });
 }
 

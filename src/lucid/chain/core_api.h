@@ -19,6 +19,8 @@ class CoreApi {
 
   // The receipt in JSON: logs decoded against their contract's ABI where it knows the event.
   static nlohmann::json receipt_to_json(const Vm& vm, const Receipt& receipt);
+  // What GET /v1/blocks/<height> answers: height, hash, state root, finality, the block and its votes.
+  static nlohmann::json block_document(const ExecutedBlock& executed);
 
  private:
   http::Response submit(const http::Request& request) const;

@@ -95,6 +95,16 @@ std::string_view to_string(ProposalStatus status) {
   return "unknown";
 }
 
+std::optional<ProposalStatus> parse_proposal_status(std::string_view text) {
+  for (ProposalStatus status : {ProposalStatus::kPending, ProposalStatus::kApproved,
+                                ProposalStatus::kExecuted, ProposalStatus::kRejected}) {
+    if (to_string(status) == text) {
+      return status;
+    }
+  }
+  return std::nullopt;
+}
+
 Bytes encode_proposal(const Proposal& proposal) {
   // Every value is within its type by construction, so the encoder cannot refuse it.
   return abi_encode(record_types(), proposal_values(proposal)).value();
@@ -142,6 +152,25 @@ Result<Proposal> read_proposal(const State& state, std::uint64_t id) {
     return fail(ErrorKind::kNotFound, fmt::format("no proposal {}", id));
   }
   return decode_proposal(*stored);
+}
+
+Result<std::uint64_t> proposal_count(const State& state) {
+  auto stored = state.get(fmt::format("{}/{}", kContract, Governance::kCountKey));
+  if (!stored) {
+    return 0;
+  }
+  static const std::vector<AbiType> count_type{parse_abi_type("uint256").value()};
+  auto count = abi_decode(count_type, *stored);
+  if (!count) {
+    return fail(ErrorKind::kCorrupt, fmt::format("state entry {}/{}: {}", kContract, Governance::kCountKey,
+                                                 count.error().message));
+  }
+  auto number = word_u64((*count)[0]);
+  if (!number) {
+    return fail(ErrorKind::kCorrupt,
+                fmt::format("state entry {}/{} exceeds 64 bits", kContract, Governance::kCountKey));
+  }
+  return *number;
 }
 
 Governance::Governance() : abi_(embedded_abi(kContract)) {}

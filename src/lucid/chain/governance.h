@@ -20,6 +20,8 @@ namespace lucid::chain {
 // do not expire and cannot be cancelled: a pending one stays open until approved or rejected.
 enum class ProposalStatus : std::uint8_t { kPending = 0, kApproved = 1, kExecuted = 2, kRejected = 3 };
 std::string_view to_string(ProposalStatus status);
+// The inverse of to_string ("pending", "approved", "executed", "rejected"); nullopt for anything else.
+std::optional<ProposalStatus> parse_proposal_status(std::string_view text);
 
 struct Proposal {
   Param param = Param::kTimelockBlocks;
@@ -46,6 +48,8 @@ std::uint64_t governance_quorum(std::uint64_t governors, std::uint64_t percent);
 
 // Proposal `id` in `state` (ids start at 1); kNotFound when there is none.
 Result<Proposal> read_proposal(const State& state, std::uint64_t id);
+// The number of proposals in `state` (proposalCount): ids run from 1 to it.
+Result<std::uint64_t> proposal_count(const State& state);
 
 class Governance final : public Contract {
  public:

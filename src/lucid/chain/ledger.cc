@@ -1,5 +1,7 @@
 #include "lucid/chain/ledger.h"
 
+#include "lucid/chain/param_registry.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -85,9 +87,16 @@ std::expected<void, Incident> Ledger::check_extends(const Block& block, const Ha
   if (!is_validator(header.proposer)) return invalid("its proposer is not in the validator set");
   if (header.time_ms < head_time_ms())
     return invalid(fmt::format("time {} ms is before its parent's {} ms", header.time_ms, head_time_ms()));
-  if (block.transactions.size() > kMaxBlockTransactions)
+  // The block size in force is ParamRegistry's maxBlockTransactions in the parent's state: a change
+  // Governance executes at height h applies from block h + 1 on.
+  auto in_force = param_value(state_, Param::kMaxTransactionsPerBlock);
+  if (!in_force)
     return invalid(
-        fmt::format("{} transactions, more than {}", block.transactions.size(), kMaxBlockTransactions));
+        fmt::format("the state holds no valid maxBlockTransactions: {}", in_force.error().message));
+  const std::uint64_t max_transactions = std::min<std::uint64_t>(*in_force, kMaxBlockTransactions);
+  if (block.transactions.size() > max_transactions)
+    return invalid(fmt::format("{} transactions, more than maxBlockTransactions {}",
+                               block.transactions.size(), max_transactions));
   if (auto checked = check_block(block); !checked) return invalid(checked.error().message);
   return {};
 }
@@ -128,6 +137,13 @@ std::expected<std::vector<Incident>, Incident> Ledger::append(const Block& block
   auto settled = settle(block.header.height);
   incidents.insert(incidents.end(), settled.begin(), settled.end());
   return incidents;
+}
+
+std::optional<Snapshot> Ledger::final_snapshot() const {
+  if (final_height_ <= base_height_) return std::nullopt;
+  const ExecutedBlock& executed = blocks_[final_height_ - base_height_ - 1];
+  return Snapshot{genesis_.chain_id,   final_height_, executed.hash, executed.block.header.time_ms,
+                  executed.state_root, final_state_};
 }
 
 std::vector<Incident> Ledger::add_vote(const Vote& vote) {

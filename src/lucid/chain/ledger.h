@@ -87,6 +87,9 @@ class Ledger {
   // The state at the head, and at the final height (what proofs are made against).
   const State& state() const { return state_; }
   const State& final_state() const { return final_state_; }
+  // The state at the final height as a snapshot (docs/formats.md "Data chain: snapshots"); nullopt
+  // while no block above the base is final.
+  std::optional<Snapshot> final_snapshot() const;
   const Genesis& genesis() const { return genesis_; }
   const Vm& vm() const { return vm_; }
 

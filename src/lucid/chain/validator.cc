@@ -10,6 +10,7 @@
 #include "lucid/base/hex.h"
 #include "lucid/base/thread_annotations.h"
 #include "lucid/chain/ordering.h"
+#include "lucid/chain/param_registry.h"
 
 namespace lucid::chain {
 
@@ -39,6 +40,7 @@ nlohmann::json validator_status_to_json(const ValidatorStatus& status) {
   for (const Incident& incident : status.incidents) incidents.push_back(incident_to_json(incident));
   return nlohmann::json{{"chain_id", status.chain_id},
                         {"validator", status.validator},
+                        {"observer", status.observer},
                         {"height", status.height},
                         {"head_hash", status.head_hash},
                         {"state_root", status.state_root},
@@ -53,17 +55,15 @@ nlohmann::json validator_status_to_json(const ValidatorStatus& status) {
                         {"gas_used", status.gas_used}};
 }
 
-Validator::Validator(ValidatorOptions options, crypto::Ed25519KeyPair key)
+Validator::Validator(ValidatorOptions options, std::optional<crypto::Ed25519KeyPair> key)
     : options_(std::move(options)),
       key_(std::move(key)),
-      key_hex_(to_hex(key_.public_key())),
+      key_hex_(key_ ? to_hex(key_->public_key()) : std::string("observer")),
       vm_(options_.genesis.validators),
       etcd_(options_.etcd_endpoints),
       ledger_(options_.genesis, vm_) {}
 
 Result<std::unique_ptr<Validator>> Validator::start(ValidatorOptions options, crypto::Ed25519KeyPair key) {
-  if (options.etcd_endpoints.empty())
-    return fail(ErrorKind::kInvalidArgument, "no etcd endpoint: give the ordering cluster's client URLs");
   if (std::find(options.genesis.validators.begin(), options.genesis.validators.end(), key.public_key()) ==
       options.genesis.validators.end())
     return fail(
@@ -71,12 +71,25 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorOptions options, cr
         fmt::format("validator key {} is not in the genesis validator set of chain {:?}: check the key "
                     "file and the genesis file",
                     to_hex(key.public_key()), options.genesis.chain_id));
+  return launch(std::move(options), std::move(key));
+}
+
+Result<std::unique_ptr<Validator>> Validator::observe(ValidatorOptions options) {
+  options.propose = false;
+  return launch(std::move(options), std::nullopt);
+}
+
+Result<std::unique_ptr<Validator>> Validator::launch(ValidatorOptions options,
+                                                     std::optional<crypto::Ed25519KeyPair> key) {
+  if (options.etcd_endpoints.empty())
+    return fail(ErrorKind::kInvalidArgument, "no etcd endpoint: give the ordering cluster's client URLs");
   if (options.key_prefix.empty()) options.key_prefix = default_key_prefix(options.genesis.chain_id);
   options.max_block_transactions =
       std::clamp<std::size_t>(options.max_block_transactions, 1, kMaxBlockTransactions);
   std::unique_ptr<Validator> validator(new Validator(std::move(options), std::move(key)));
   validator->follower_ = std::thread([v = validator.get()] { v->follow_loop(); });
-  validator->proposer_thread_ = std::thread([v = validator.get()] { v->propose_loop(); });
+  if (validator->options_.propose)
+    validator->proposer_thread_ = std::thread([v = validator.get()] { v->propose_loop(); });
   return validator;
 }
 
@@ -115,7 +128,8 @@ ValidatorStatus Validator::status() const {
   MutexLock lock(mu_);
   ValidatorStatus status;
   status.chain_id = options_.genesis.chain_id;
-  status.validator = key_hex_;
+  status.validator = key_ ? key_hex_ : std::string();
+  status.observer = !key_;
   status.height = ledger_.height();
   status.head_hash = to_hex(ledger_.head_hash());
   status.state_root = to_hex(ledger_.head_state_root());
@@ -231,8 +245,9 @@ void Validator::apply_block(const std::string& value) {
   const ExecutedBlock& executed = *ledger_.block(ledger_.height());
   transactions_executed_ += executed.receipts.size();
   for (const Receipt& receipt : executed.receipts) gas_used_ += receipt.gas_used;
+  if (!key_) return;  // an observer counts the others' votes and casts none
   Vote vote = make_vote(options_.genesis.chain_id, executed.block.header.height, executed.hash,
-                        executed.state_root, key_);
+                        executed.state_root, *key_);
   for (const Incident& incident : ledger_.add_vote(vote)) raise(incident);
   unpublished_votes_.push_back(std::move(vote));
 }
@@ -252,7 +267,7 @@ void Validator::raise(const Incident& incident) {
                                  incident.detail, incident.halts ? " — this validator halts" : ""));
   constexpr std::size_t kMaxIncidentsKept = 64;
   if (incidents_.size() < kMaxIncidentsKept) incidents_.push_back(incident);
-  unreported_incidents_.push_back(incident);
+  if (key_) unreported_incidents_.push_back(incident);  // an observer writes nothing to etcd
   if (incident.halts) {
     halted_ = true;
     unpublished_votes_.clear();  // a halted validator signs nothing more
@@ -378,11 +393,16 @@ void Validator::propose_once() {
   std::uint64_t height = 0;
   Hash previous{};
   std::uint64_t previous_time = 0;
+  // The block size: this validator's own cap, and never above maxBlockTransactions in force at the
+  // head (the validators refuse a larger block).
+  std::size_t max_transactions = options_.max_block_transactions;
   {
     MutexLock lock(mu_);
     height = ledger_.height() + 1;
     previous = ledger_.head_hash();
     previous_time = ledger_.head_time_ms();
+    if (auto in_force = param_value(ledger_.state(), Param::kMaxTransactionsPerBlock); in_force)
+      max_transactions = std::min<std::uint64_t>(max_transactions, *in_force);
   }
 
   // The queue sorts by sender, then nonce. A transaction is taken when its nonce is its sender's
@@ -397,14 +417,13 @@ void Validator::propose_once() {
   std::string start = origin;
   bool wrapped = pending_cursor_.empty();
   bool done = false;
-  for (int page_number = 0;
-       !done && page_number < kMaxPages && chosen.size() < options_.max_block_transactions; ++page_number) {
+  for (int page_number = 0; !done && page_number < kMaxPages && chosen.size() < max_transactions;
+       ++page_number) {
     auto page = etcd_.range(keys.pending_prefix(), kPage, start);
     if (!page) return;
     for (const EtcdKeyValue& kv : *page) {
       // After wrapping around, the walk ends where it began: nothing is looked at twice.
-      if (chosen.size() >= options_.max_block_transactions ||
-          (wrapped && !pending_cursor_.empty() && kv.key >= origin)) {
+      if (chosen.size() >= max_transactions || (wrapped && !pending_cursor_.empty() && kv.key >= origin)) {
         done = true;
         break;
       }
@@ -443,7 +462,7 @@ void Validator::propose_once() {
   if (chosen.empty()) return;
 
   Block block = make_block(options_.genesis.chain_id, height, previous, std::max(now_ms(), previous_time),
-                           std::move(chosen), key_);
+                           std::move(chosen), *key_);
   // Ordered only if the height is still free and this validator still holds the proposer key it
   // won: a proposer whose lease ran out while it was cutting the block cannot order it.
   EtcdCompare free_height{keys.block(height), EtcdCompare::Target::kVersion, EtcdCompare::Op::kEqual, 0, ""};

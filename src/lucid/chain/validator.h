@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,7 +39,8 @@ struct ValidatorOptions {
 // The figures /status and /metrics show.
 struct ValidatorStatus {
   std::string chain_id;
-  std::string validator;  // this validator's public key, hex
+  std::string validator;  // this validator's public key, hex ("" for an observer)
+  bool observer = false;  // follows and executes without a key: never votes, never proposes
   std::uint64_t height = 0;
   std::string head_hash;
   std::string state_root;
@@ -59,6 +61,11 @@ class Validator {
  public:
   // Starts following etcd and, when options.propose, campaigning for the proposer lease.
   static Result<std::unique_ptr<Validator>> start(ValidatorOptions options, crypto::Ed25519KeyPair key);
+  // An observer: follows etcd, checks and executes every block and counts the validators' votes to
+  // finality exactly as a validator does, but holds no key, so it never votes, proposes or writes to
+  // etcd. Its incidents halt it as they halt a validator. The services that read the chain's state
+  // (blockchain-virtual-machine, blockchain-governances) run one.
+  static Result<std::unique_ptr<Validator>> observe(ValidatorOptions options);
   ~Validator();
   Validator(const Validator&) = delete;
   Validator& operator=(const Validator&) = delete;
@@ -83,7 +90,9 @@ class Validator {
   const std::string& key_prefix() const { return options_.key_prefix; }
 
  private:
-  Validator(ValidatorOptions options, crypto::Ed25519KeyPair key);
+  Validator(ValidatorOptions options, std::optional<crypto::Ed25519KeyPair> key);
+  static Result<std::unique_ptr<Validator>> launch(ValidatorOptions options,
+                                                   std::optional<crypto::Ed25519KeyPair> key);
   void follow_loop();
   // Reads everything after the ledger's head, then streams changes; returns when the stream breaks.
   Status follow_once();
@@ -103,8 +112,8 @@ class Validator {
   bool sleep_for(std::chrono::milliseconds duration);
 
   ValidatorOptions options_;
-  crypto::Ed25519KeyPair key_;
-  std::string key_hex_;
+  std::optional<crypto::Ed25519KeyPair> key_;  // empty for an observer
+  std::string key_hex_;                        // "observer" for an observer (its log lines say so)
   Vm vm_;
   EtcdClient etcd_;
 
