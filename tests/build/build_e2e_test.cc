@@ -1,6 +1,7 @@
-// End to end (issue 5): `lucidctl build --stage 3` and `--stage 0` against the real Docker engine and a
-// private docker-registry on 127.0.0.1 pin into a copy of deploy/; `lucidctl verify --cluster` passes on
-// the result; then each supply-chain refusal on its own copy of the beta image in the same registry.
+// End to end (issue 5): `lucidctl build --stage 3`, `--stage 0` and `--stage 1` (the data chain's five
+// images, issue 14) against the real Docker engine and a private docker-registry on 127.0.0.1 pin into
+// a copy of deploy/; `lucidctl verify --cluster` passes on the result (signatures, SBOMs, the inclusion
+// matrix); then each supply-chain refusal on its own copy of the beta image in the same registry.
 // Images are built once per binary (the environment below) under a unique local prefix and removed after.
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ struct Built {
   static inline testing::LocalRegistry* registry = nullptr;
   static inline testing::ScratchDir* dir = nullptr;
   static inline std::string prefix;
-  static inline nlohmann::json stage3, stage0;
+  static inline nlohmann::json stage3, stage0, stage1;
   static fs::path repo() { return *dir / "repo"; }
   static fs::path key() { return *dir / "signer.key"; }
 };
@@ -82,9 +83,10 @@ class BuildEnvironment : public ::testing::Environment {
     fs::copy_file(*Built::dir / "signer.pub", Built::repo() / "policies/signers/build.pub");
     if (auto why = build_stage(3, Built::stage3); !why.empty()) Built::skip = why;
     if (auto why = build_stage(0, Built::stage0); !why.empty()) Built::skip = why;
+    if (auto why = build_stage(1, Built::stage1); !why.empty()) Built::skip = why;
   }
   void TearDown() override {
-    for (const auto* j : {&Built::stage3, &Built::stage0})
+    for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1})
       if (j->contains("images"))
         for (const auto& i : (*j)["images"])
           testing::docker({"rmi", "-f", i["local_tag"].get<std::string>()});
@@ -99,7 +101,7 @@ const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new BuildEnvironmen
   if (!Built::skip.empty()) GTEST_SKIP() << Built::skip
 
 const nlohmann::json* built_image(const std::string& name) {
-  for (const auto* j : {&Built::stage3, &Built::stage0})
+  for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1})
     for (const auto& i : (*j)["images"])
       if (i["name"] == name) return &i;
   return nullptr;
@@ -195,6 +197,49 @@ TEST(Verify, WholeClusterRefusesOnlyTheImagesNotBuiltYet) {
   EXPECT_NE(r.out.find("ok      beta"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ok      node-worker"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(": mirror: digest "), std::string::npos) << r.out;
+}
+
+// The data chain's cluster: the five Stage 1 services pinned into deploy/'s compose file verify --
+// signed by the build key, with SBOMs that satisfy the inclusion matrix rows of
+// blockchain-virtual-machine and blockchain-ledger (their `lucid:` binaries present).
+TEST(Verify, ChainClusterPassesForTheFiveStageOneImages) {
+  REQUIRE_BUILT();
+  const std::vector<std::string> services = {"blockchain-core", "blockchain-ledger",
+                                             "blockchain-virtual-machine", "blockchain-sessions-data",
+                                             "blockchain-governances"};
+  std::vector<std::string> argv = {lucidctl(),
+                                   "verify",
+                                   "--cluster",
+                                   "core-chain-1",
+                                   Built::repo().string(),
+                                   "--registry",
+                                   Built::registry->url(),
+                                   "--json"};
+  for (const auto& service : services) argv.insert(argv.end(), {"--service", service});
+  auto r = run(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["ok"].get<bool>());
+  ASSERT_EQ(j["images"].size(), services.size()) << r.out;
+  const std::string compose = compose_text();
+  for (const auto& service : services) {
+    const auto* img = built_image(service);
+    ASSERT_NE(img, nullptr) << service;
+    EXPECT_NE(compose.find(fmt::format("registry.lucid.local:5000/lucid/{}:0.1.0@{}", service,
+                                       (*img)["digest"].get<std::string>())),
+              std::string::npos)
+        << service << " is not pinned";
+  }
+  // The matrix rows were checked, not skipped: each must component of the two rows is named as found.
+  std::size_t matrix_rows = 0;
+  for (const auto& image : j["images"]) {
+    const std::string service = image.value("service", "");
+    if (service != "blockchain-virtual-machine" && service != "blockchain-ledger") continue;
+    ++matrix_rows;
+    for (const auto& f : image["findings"])
+      EXPECT_NE(f.value("level", ""), "error") << service << ": " << f.dump();
+  }
+  EXPECT_EQ(matrix_rows, 2u) << r.out;
 }
 
 // ---- refusals: each on its own copy of the beta image (repository lucid/<case>) ----

@@ -9,13 +9,15 @@
 namespace lucid::accept {
 
 enum class Probe {
-  kNone,             // no probe yet: always not-implemented, naming what is missing
-  kSamplePayload,    // node: a generated recording sealed by node-worker and verified
-  kEncodeCpu,        // node: needs a recorder service (none exists); not-implemented until one runs
-  kNoUdp,            // every cluster: UDP from a labelled container on each plane network
-  kBetaOnions,       // every cluster: beta publishes one onion per plane of the cluster
-  kWalletIsolation,  // every cluster: connections on the wallet network are refused by default
-  kConsensusStable,  // blockchain: the validator follows, finalizes and has seen no incident
+  kNone,                  // no probe yet: always not-implemented, naming what is missing
+  kSamplePayload,         // node: a generated recording sealed by node-worker and verified
+  kEncodeCpu,             // node: needs a recorder service (none exists); not-implemented until one runs
+  kNoUdp,                 // every cluster: UDP from a labelled container on each plane network
+  kBetaOnions,            // every cluster: beta publishes one onion per plane of the cluster
+  kWalletIsolation,       // every cluster: connections on the wallet network are refused by default
+  kConsensusStable,       // blockchain: the validator follows, finalizes and has seen no incident
+  kVmAbiTests,            // blockchain: the VM's ABI self-test (ethers' vectors, contract cases) passes
+  kSessionsDataCaughtUp,  // blockchain: the anchor indexer is within its lag of the final height
 };
 
 struct CheckSpec {

@@ -10,7 +10,6 @@
 
 #include "lucid/accept/checks.h"
 #include "lucid/base/subprocess.h"
-#include "lucid/engine/short_lived.h"
 
 namespace lucid::accept {
 
@@ -19,14 +18,12 @@ using namespace std::chrono_literals;
 namespace {
 
 Result<nlohmann::json> read_status(RunContext& ctx, const engine::ContainerState& core) {
-  auto ex = engine::exec_in(ctx.docker, core.id, {"/usr/local/bin/lucid-blockchain-core", "status"}, 15s);
-  if (!ex) return std::unexpected(ex.error());
-  auto status = nlohmann::json::parse(ex->output.out, nullptr, false);
-  if (ex->exit_code != 0 || status.is_discarded() || !status.is_object() || !status.contains("height"))
-    return fail(ErrorKind::kIo,
-                fmt::format("lucid-blockchain-core status (exit {}) gave no status: {}", ex->exit_code,
-                            first_line(ex->output.err.empty() ? ex->output.out : ex->output.err)));
-  return status;
+  auto status = exec_json(ctx, core, {"/usr/local/bin/lucid-blockchain-core", "status"}, "height");
+  if (!status) return std::unexpected(status.error());
+  if (status->exit_code != 0)
+    return fail(ErrorKind::kIo, fmt::format("lucid-blockchain-core status exited {}: the API answered {}",
+                                            status->exit_code, first_line(status->document.dump())));
+  return std::move(status->document);
 }
 
 }  // namespace

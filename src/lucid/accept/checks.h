@@ -80,6 +80,19 @@ CheckResult check_beta_onions(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_no_udp(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_wallet_isolation(const CheckSpec& spec, RunContext& ctx);
 CheckResult check_consensus_stable(const CheckSpec& spec, RunContext& ctx);
+CheckResult check_vm_abi_tests(const CheckSpec& spec, RunContext& ctx);
+CheckResult check_sessions_data_caught_up(const CheckSpec& spec, RunContext& ctx);
+
+// What a service's own program printed as JSON when run inside its container (`<program> status`
+// and the like): the object and the program's exit code. An error when it could not run, or printed
+// no JSON object with `required_key` (the message names the program, its exit code and its first
+// line of output).
+struct ExecJson {
+  nlohmann::json document;
+  int exit_code = -1;
+};
+Result<ExecJson> exec_json(RunContext& ctx, const engine::ContainerState& container,
+                           const std::vector<std::string>& argv, std::string_view required_key);
 
 // Plane networks of the project: (network id, name, plane), sorted by plane.
 struct PlaneNetwork {

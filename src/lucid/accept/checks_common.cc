@@ -1,10 +1,13 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "lucid/accept/checks.h"
+#include "lucid/base/subprocess.h"
 #include "lucid/beta/labels.h"
 #include "lucid/engine/labels.h"
+#include "lucid/engine/short_lived.h"
 
 namespace lucid::accept {
 
@@ -35,6 +38,20 @@ std::string service_state(const RunContext& ctx, const std::string& service) {
     if (c.service == service) return fmt::format("not running ({})", c.state);
   if (ctx.site.services.contains(service)) return "not started";
   return "not part of this cluster";
+}
+
+Result<ExecJson> exec_json(RunContext& ctx, const engine::ContainerState& container,
+                           const std::vector<std::string>& argv, std::string_view required_key) {
+  using namespace std::chrono_literals;
+  auto ex = engine::exec_in(ctx.docker, container.id, argv, 30s);
+  if (!ex) return std::unexpected(ex.error());
+  auto document = nlohmann::json::parse(ex->output.out, nullptr, false);
+  if (document.is_discarded() || !document.is_object() || !document.contains(required_key))
+    return fail(
+        ErrorKind::kIo,
+        fmt::format("{} (exit {}) printed no {}: {}", fmt::join(argv, " "), ex->exit_code, required_key,
+                    first_line(ex->output.err.empty() ? ex->output.out : ex->output.err)));
+  return ExecJson{std::move(document), ex->exit_code};
 }
 
 CheckResult not_implemented(const CheckSpec& spec, const RunContext& ctx) {

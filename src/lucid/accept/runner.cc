@@ -52,6 +52,12 @@ Result<Report> run_acceptance(const Site& site, engine::DockerClient& docker, co
       case Probe::kConsensusStable:
         r = check_consensus_stable(spec, ctx);
         break;
+      case Probe::kVmAbiTests:
+        r = check_vm_abi_tests(spec, ctx);
+        break;
+      case Probe::kSessionsDataCaughtUp:
+        r = check_sessions_data_caught_up(spec, ctx);
+        break;
     }
     r.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
