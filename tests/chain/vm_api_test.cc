@@ -106,6 +106,10 @@ TEST_F(VmApiTest, CallsReadTheFinalStateByDefaultAndTheHeadOnRequest) {
   EXPECT_EQ(answer["outputs"]["manifestHash"], "0x" + to_hex(Bytes(32, 0x4d)));
   EXPECT_EQ(answer["outputs"]["chunkCount"], "3");
   EXPECT_EQ(answer["outputs"]["height"], "1");
+  // A view pays its storage reads (the anchor's record), and no transaction base.
+  EXPECT_EQ(answer["gas_used"].get<std::uint64_t>() % vm.gas().storage_read, 0u) << answer;
+  EXPECT_GE(answer["gas_used"].get<std::uint64_t>(), vm.gas().storage_read) << answer;
+  EXPECT_LT(answer["gas_used"].get<std::uint64_t>(), vm.gas().transaction) << answer;
 
   // Session 8 is anchored only in the head state.
   json reverted = post(api, "/v1/call", get_anchor(8), 422);

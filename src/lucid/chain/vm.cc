@@ -215,7 +215,7 @@ std::vector<Receipt> Vm::execute(State& state, const Block& block) const {
 }
 
 Result<Bytes> Vm::view(const State& state, const std::string& name, std::span<const std::uint8_t> calldata,
-                       std::uint64_t height) const {
+                       std::uint64_t height, std::uint64_t* gas_used) const {
   const Contract* target = contract(name);
   if (target == nullptr) {
     return fail(ErrorKind::kNotFound, fmt::format("no contract named {}", name));
@@ -231,6 +231,9 @@ Result<Bytes> Vm::view(const State& state, const std::string& name, std::span<co
   StateOverlay overlay(state);
   CallContext context(name, overlay, nullptr, height, 0, gas_, &governors_);
   auto output = target->call(*call->first, call->second, context);
+  if (gas_used != nullptr) {
+    *gas_used = context.gas_used();
+  }
   if (!output) {
     return std::unexpected(output.error());
   }

@@ -126,9 +126,11 @@ class Vm {
   Receipt apply(State& state, const Transaction& tx, std::uint64_t height, std::uint64_t time_ms) const;
   // Every transaction of `block` in order.
   std::vector<Receipt> execute(State& state, const Block& block) const;
-  // A call of a view function against the state (nothing is written); returns its ABI output.
+  // A call of a view function against the state (nothing is written); returns its ABI output. The gas
+  // the call used (storage reads; no per-transaction base, since it is no transaction) goes to
+  // `gas_used` when given, also when it reverts.
   Result<Bytes> view(const State& state, const std::string& contract, std::span<const std::uint8_t> calldata,
-                     std::uint64_t height) const;
+                     std::uint64_t height, std::uint64_t* gas_used = nullptr) const;
 
   const Contract* contract(std::string_view name) const;
   const GasSchedule& gas() const { return gas_; }

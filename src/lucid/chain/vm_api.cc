@@ -231,9 +231,11 @@ http::Response VmApi::call(const http::Request& request) {
       return;
     }
     const StateView at = state_at(ledger, parsed->at);
-    auto output = ledger.vm().view(*at.state, target->contract->abi().name, target->calldata, at.height);
+    std::uint64_t gas_used = 0;
+    auto output =
+        ledger.vm().view(*at.state, target->contract->abi().name, target->calldata, at.height, &gas_used);
     executed = Label{target->contract->abi().name, target->function->name};
-    const json position{{"height", at.height}, {"state_root", to_hex(at.root)}};
+    const json position{{"height", at.height}, {"state_root", to_hex(at.root)}, {"gas_used", gas_used}};
     if (!output) {
       reverted = true;
       json body = position;
