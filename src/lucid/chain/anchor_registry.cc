@@ -1,7 +1,5 @@
 #include "lucid/chain/anchor_registry.h"
 
-#include "lucid/chain/param_registry.h"
-
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include "lucid/base/hex.h"
 #include "lucid/chain/abi_codec.h"
 #include "lucid/chain/embedded_files.h"
+#include "lucid/chain/param_registry.h"
 
 namespace lucid::chain {
 namespace {

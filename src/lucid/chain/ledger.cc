@@ -1,13 +1,12 @@
 #include "lucid/chain/ledger.h"
 
-#include "lucid/chain/param_registry.h"
-
 #include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "lucid/base/hex.h"
+#include "lucid/chain/param_registry.h"
 
 namespace lucid::chain {
 
