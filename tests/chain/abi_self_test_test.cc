@@ -51,14 +51,17 @@ TEST(VmAbiSelfTest, EveryCasePassesWithTheBuiltInVectors) {
   const json document = file_vectors();
   const std::size_t vectors =
       document["codec"].size() + document["functions"].size() + document["events"].size();
-  // Every vector, three coverage cases, and the seven execution cases (two anchors, four parameters, a
-  // proposal).
-  EXPECT_EQ(report.passed(), vectors + 3 + 7);
+  // Every vector, five coverage cases (one per contract), and the twelve execution cases (two anchors,
+  // four parameters, a proposal, five of the payout routers).
+  EXPECT_EQ(report.passed(), vectors + 5 + 12);
   for (const char* name :
        {"AnchorRegistry: anchor then getAnchor", "AnchorRegistry: a second anchor of one session reverts",
         "ParamRegistry: get(timelockBlocks) is its default and bounds",
         "Governance: propose out of bounds reverts", "call AnchorRegistry.anchor",
-        "event AnchorRegistry.Anchored", "codec (uint8,uint256,uint32)"})
+        "event AnchorRegistry.Anchored", "codec (uint8,uint256,uint32)", "vectors cover PR0",
+        "vectors cover PRKYC", "call PRKYC.recordBatch", "event PR0.BatchSettled",
+        "PR0: a non-recorder's recordBatch reverts", "PR0: addRecorder, recordBatch then getBatch",
+        "PR0: an over-payment reverts", "PR0: receipts to settlement", "PRKYC: recordBatch needs a KYC root"})
     EXPECT_NE(find_case(report, name), nullptr) << name;
   const json as_json = report.to_json();
   EXPECT_EQ(as_json["passed"], report.passed());

@@ -320,6 +320,136 @@ Result<std::string> propose_out_of_bounds_reverts(Scratch& chain) {
   return fmt::format("reverted: {}", refused.error);
 }
 
+// The payout routers: the scratch key is a governor but no recorder until it adds itself.
+const Bytes kPayoutBatch(32, 0xb7);
+
+Bytes scratch_key_bytes(const Scratch& chain) {
+  const auto& governor = chain.vm().governors().front();
+  return {governor.begin(), governor.end()};
+}
+
+std::vector<AbiValue> payout_batch_arguments(std::uint64_t total) {
+  return {AbiValue::bytes(kPayoutBatch), AbiValue::uint(202612), AbiValue::bytes(Bytes(32, 0x90)),
+          AbiValue::uint(3), AbiValue::uint(total)};
+}
+
+Result<std::string> payout_non_recorder_reverts(Scratch& chain) {
+  Receipt refused;
+  LUCID_TRY_ASSIGN(refused, chain.send("PR0", "recordBatch", payout_batch_arguments(100)));
+  if (refused.success) return fail(ErrorKind::kCorrupt, "a key outside the recorders recorded a batch");
+  if (refused.error.find("only a recorder") == std::string::npos)
+    return fail(ErrorKind::kCorrupt, fmt::format("reverted for another reason: {}", refused.error));
+  std::vector<AbiValue> count;
+  LUCID_TRY_ASSIGN(count, chain.view("PR0", "batchCount", {}));
+  if (count != std::vector{AbiValue::uint(0)})
+    return fail(ErrorKind::kCorrupt, "the refused batch was counted");
+  return fmt::format("reverted: {}", refused.error);
+}
+
+Result<std::string> payout_record_then_get(Scratch& chain) {
+  const Bytes key = scratch_key_bytes(chain);
+  Receipt added;
+  LUCID_TRY_ASSIGN(added, chain.send("PR0", "addRecorder", {AbiValue::bytes(key)}));
+  if (!added.success) return fail(ErrorKind::kCorrupt, fmt::format("addRecorder reverted: {}", added.error));
+  const auto arguments = payout_batch_arguments(100);
+  Receipt recorded;
+  LUCID_TRY_ASSIGN(recorded, chain.send("PR0", "recordBatch", arguments));
+  if (!recorded.success)
+    return fail(ErrorKind::kCorrupt, fmt::format("recordBatch reverted: {}", recorded.error));
+  const AbiEvent* event = chain.vm().contract("PR0")->abi().event("BatchRecorded");
+  if (recorded.logs.size() != 1 || recorded.logs[0].log.topics.empty() ||
+      recorded.logs[0].log.topics[0] != event->topic())
+    return fail(ErrorKind::kCorrupt,
+                fmt::format("recordBatch emitted {} logs, not one BatchRecorded", recorded.logs.size()));
+  std::vector<AbiValue> batch;
+  LUCID_TRY_ASSIGN(batch, chain.view("PR0", "getBatch", {arguments[0]}));
+  const std::vector<AbiValue> expected{arguments[1],
+                                       arguments[2],
+                                       arguments[3],
+                                       arguments[4],
+                                       AbiValue::uint(0),
+                                       AbiValue::uint(0),
+                                       AbiValue::boolean(false),
+                                       AbiValue::bytes(key),
+                                       AbiValue::uint(chain.height())};
+  LUCID_CHECK(
+      same_json("getBatch", chain.shown("PR0", "getBatch", batch), chain.shown("PR0", "getBatch", expected)));
+  return fmt::format("recorded at height {} for {} gas, read back field for field", chain.height(),
+                     recorded.gas_used);
+}
+
+// paid and settled of the scratch batch.
+Result<std::pair<AbiValue, bool>> payout_paid(const Scratch& chain) {
+  std::vector<AbiValue> batch;
+  LUCID_TRY_ASSIGN(batch, chain.view("PR0", "getBatch", {AbiValue::bytes(kPayoutBatch)}));
+  return std::pair{batch.at(4), std::get<bool>(batch.at(6).value)};
+}
+
+Result<std::string> payout_over_payment_reverts(Scratch& chain) {
+  Receipt first;
+  LUCID_TRY_ASSIGN(first, chain.send("PR0", "recordReceipt",
+                                     {AbiValue::bytes(kPayoutBatch), AbiValue::bytes(Bytes(32, 0x71)),
+                                      AbiValue::uint(60)}));
+  if (!first.success)
+    return fail(ErrorKind::kCorrupt, fmt::format("a receipt of 60 reverted: {}", first.error));
+  Receipt over;
+  LUCID_TRY_ASSIGN(over, chain.send("PR0", "recordReceipt",
+                                    {AbiValue::bytes(kPayoutBatch), AbiValue::bytes(Bytes(32, 0x72)),
+                                     AbiValue::uint(41)}));
+  if (over.success) return fail(ErrorKind::kCorrupt, "paying 101 of a total of 100 succeeded");
+  if (over.error.find("over-payment") == std::string::npos)
+    return fail(ErrorKind::kCorrupt, fmt::format("reverted for another reason: {}", over.error));
+  std::pair<AbiValue, bool> paid;
+  LUCID_TRY_ASSIGN(paid, payout_paid(chain));
+  if (paid.first != AbiValue::uint(60) || paid.second)
+    return fail(ErrorKind::kCorrupt, "the refused receipt changed the batch");
+  return fmt::format("reverted: {}", over.error);
+}
+
+Result<std::string> payout_receipts_settle(Scratch& chain) {
+  Receipt last;
+  LUCID_TRY_ASSIGN(last, chain.send("PR0", "recordReceipt",
+                                    {AbiValue::bytes(kPayoutBatch), AbiValue::bytes(Bytes(32, 0x73)),
+                                     AbiValue::uint(40)}));
+  if (!last.success)
+    return fail(ErrorKind::kCorrupt, fmt::format("the last receipt reverted: {}", last.error));
+  const ContractAbi& abi = chain.vm().contract("PR0")->abi();
+  if (last.logs.size() != 2 || last.logs[1].log.topics.empty() ||
+      last.logs[1].log.topics[0] != abi.event("BatchSettled")->topic())
+    return fail(ErrorKind::kCorrupt,
+                fmt::format("the last receipt emitted {} logs, not ReceiptRecorded and BatchSettled",
+                            last.logs.size()));
+  std::pair<AbiValue, bool> paid;
+  LUCID_TRY_ASSIGN(paid, payout_paid(chain));
+  if (paid.first != AbiValue::uint(100) || !paid.second)
+    return fail(ErrorKind::kCorrupt, "the batch is not settled at its total");
+  return "60 + 40 of 100: settled, BatchSettled emitted";
+}
+
+Result<std::string> payout_kyc_root_required(Scratch& chain) {
+  const Bytes key = scratch_key_bytes(chain);
+  Receipt added;
+  LUCID_TRY_ASSIGN(added, chain.send("PRKYC", "addRecorder", {AbiValue::bytes(key)}));
+  if (!added.success) return fail(ErrorKind::kCorrupt, fmt::format("addRecorder reverted: {}", added.error));
+  auto arguments = payout_batch_arguments(100);
+  arguments.push_back(AbiValue::bytes(Bytes(32, 0)));
+  Receipt refused;
+  LUCID_TRY_ASSIGN(refused, chain.send("PRKYC", "recordBatch", arguments));
+  if (refused.success) return fail(ErrorKind::kCorrupt, "PRKYC recorded a batch without a KYC root");
+  if (refused.error.find("kycRoot") == std::string::npos)
+    return fail(ErrorKind::kCorrupt, fmt::format("reverted for another reason: {}", refused.error));
+  arguments.back() = AbiValue::bytes(Bytes(32, 0xc1));
+  Receipt recorded;
+  LUCID_TRY_ASSIGN(recorded, chain.send("PRKYC", "recordBatch", arguments));
+  if (!recorded.success)
+    return fail(ErrorKind::kCorrupt, fmt::format("a batch with a KYC root reverted: {}", recorded.error));
+  std::vector<AbiValue> batch;
+  LUCID_TRY_ASSIGN(batch, chain.view("PRKYC", "getBatch", {arguments[0]}));
+  if (batch.back() != arguments.back())
+    return fail(ErrorKind::kCorrupt, "getBatch does not return the KYC root");
+  return fmt::format("zero root reverted ({}); a batch with its root recorded", refused.error);
+}
+
 void add_case(AbiSelfTestReport& report, std::string name,
               const std::function<Result<std::string>()>& check) {
   auto outcome = guarded(check);
@@ -443,6 +573,13 @@ AbiSelfTestReport run_abi_self_test(const json& vectors) {
              [&] { return param_default(chain, spec); });
   add_case(report, "Governance: propose out of bounds reverts",
            [&] { return propose_out_of_bounds_reverts(chain); });
+  add_case(report, "PR0: a non-recorder's recordBatch reverts",
+           [&] { return payout_non_recorder_reverts(chain); });
+  add_case(report, "PR0: addRecorder, recordBatch then getBatch",
+           [&] { return payout_record_then_get(chain); });
+  add_case(report, "PR0: an over-payment reverts", [&] { return payout_over_payment_reverts(chain); });
+  add_case(report, "PR0: receipts to settlement", [&] { return payout_receipts_settle(chain); });
+  add_case(report, "PRKYC: recordBatch needs a KYC root", [&] { return payout_kyc_root_required(chain); });
   return report;
 }
 

@@ -44,7 +44,9 @@ Result<std::string> check_event_vector(const nlohmann::json& vector, const Contr
 // Every vector of `vectors` (the whole document; "Probe" vectors against its `probe_abi`, the others
 // against the VM's contracts), whether the vectors cover every member of every contract, and the
 // execution cases on a scratch state with a fixed key: anchor then getAnchor, a second anchor of one
-// session reverting, ParamRegistry's defaults and bounds, Governance.propose out of bounds reverting.
+// session reverting, ParamRegistry's defaults and bounds, Governance.propose out of bounds reverting,
+// and the payout routers: a non-recorder's batch reverting, a batch recorded and read back, an
+// over-payment reverting, receipts to settlement, PRKYC refusing a batch without a KYC root.
 AbiSelfTestReport run_abi_self_test(const nlohmann::json& vectors);
 // The same with the vectors built into the binary (embedded_abi_vectors()).
 AbiSelfTestReport run_abi_self_test();

@@ -9,6 +9,7 @@
 #include "lucid/chain/anchor_registry.h"
 #include "lucid/chain/governance.h"
 #include "lucid/chain/param_registry.h"
+#include "lucid/chain/payout_router.h"
 
 namespace lucid::chain {
 namespace {
@@ -151,6 +152,8 @@ Vm::Vm(std::vector<crypto::Ed25519PublicKey> governors) : governors_(std::move(g
   contracts_.emplace("AnchorRegistry", std::make_unique<AnchorRegistry>());
   contracts_.emplace("ParamRegistry", std::make_unique<ParamRegistry>());
   contracts_.emplace("Governance", std::make_unique<Governance>());
+  contracts_.emplace("PR0", std::make_unique<PayoutRouter>("PR0", PayoutKyc::kNone));
+  contracts_.emplace("PRKYC", std::make_unique<PayoutRouter>("PRKYC", PayoutKyc::kRequired));
 }
 
 const Contract* Vm::contract(std::string_view name) const {

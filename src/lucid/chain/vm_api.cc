@@ -138,8 +138,8 @@ Result<ResolvedCall> resolve(const Vm& vm, const CallRequest& call) {
   resolved.contract = vm.contract(call.contract);
   if (resolved.contract == nullptr)
     return fail(ErrorKind::kNotFound,
-                fmt::format("no contract {:?} (the VM executes AnchorRegistry, Governance "
-                            "and ParamRegistry)",
+                fmt::format("no contract {:?} (the VM executes AnchorRegistry, Governance, "
+                            "ParamRegistry, PR0 and PRKYC)",
                             call.contract));
   const ContractAbi& abi = resolved.contract->abi();
   if (call.function) {

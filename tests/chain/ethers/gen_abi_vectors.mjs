@@ -74,6 +74,26 @@ const callArguments = {
     set: [encodeBytes32String("maxBlockTransactions"), "800"],
   },
 };
+// The payout routers: PR0 and PRKYC share every member; PRKYC's batches also carry a KYC root.
+const batchId = filled("b7", 32);
+const tronTx = filled("7e", 32);
+const payoutsRoot = filled("90", 32);
+const kycRoot = filled("c1", 32);
+const recorder = filled("ec", 32);
+// A total above 2^64: amounts are full uint256 words.
+const payoutTotal = (2n ** 70n + 12345n).toString();
+const payoutRouterCalls = (extra) => ({
+  addRecorder: [recorder],
+  removeRecorder: [recorder],
+  recorders: [],
+  recordBatch: [batchId, "202612", payoutsRoot, "3", payoutTotal, ...extra],
+  recordReceipt: [batchId, tronTx, "1000000"],
+  getBatch: [batchId],
+  batchCount: [],
+  getReceipt: [tronTx],
+});
+callArguments.PR0 = payoutRouterCalls([]);
+callArguments.PRKYC = payoutRouterCalls([kycRoot]);
 // An interface that only the vectors use: what the platform's contracts do not declare yet but the
 // codec must get right (tuples in a JSON ABI, indexed string, address and signed arguments).
 const probeAbi = [
@@ -103,6 +123,15 @@ const eventArguments = {
     ParamChanged: [timelockBlocks, "10", "20", "52"],
   },
 };
+const payoutRouterEvents = (extra) => ({
+  RecorderAdded: [recorder],
+  RecorderRemoved: [recorder],
+  BatchRecorded: [batchId, "202612", payoutsRoot, "3", payoutTotal, ...extra],
+  ReceiptRecorded: [batchId, tronTx, "1000000"],
+  BatchSettled: [batchId, payoutTotal, "2"],
+});
+eventArguments.PR0 = payoutRouterEvents([]);
+eventArguments.PRKYC = payoutRouterEvents([kycRoot]);
 
 function contractVectors(dir) {
   const functions = [];
