@@ -54,7 +54,10 @@ int load_executor_key(const std::string& key_file, bool key_named, bool read_onl
     return 0;
   }
   std::error_code ec;
-  if (std::getenv(kSeedVariable) == nullptr && !key_named && !std::filesystem::exists(key_file, ec)) {
+  // Set but empty counts as absent: a cluster's .env may leave the seed out of the compose entry's
+  // `${CHAIN_EXECUTOR_SEED:-}`.
+  const char* seed = std::getenv(kSeedVariable);
+  if ((seed == nullptr || *seed == '\0') && !key_named && !std::filesystem::exists(key_file, ec)) {
     executor.read_only_reason = fmt::format(
         "no executor key (neither CHAIN_EXECUTOR_SEED nor the file {}): proposals are shown, never executed",
         key_file);

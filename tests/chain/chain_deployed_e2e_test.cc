@@ -16,13 +16,18 @@
 //  - `docker start` of all four: they catch up, and every validator holds one chain;
 //  - `lucidctl accept`'s blockchain.consensus-stable passes, fails while blockchain-core is down;
 //  - a tampered block put straight into etcd is refused by every validator container, which halts.
+// And deploy/ itself (CanaryFromDeploy): its canary cluster, rendered from deploy/'s compose file, the
+// cluster's .env and its SOPS secrets (decrypted by the reconciler with the site's age key), runs the
+// canary chain — etcd member, validator and the four services — with the keys the secrets hold.
 // Images are local (`--insecure-skip-image-verify`); image verification has its own suites.
+#include <grp.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -61,6 +66,28 @@ std::string lucidctl() {
   return (lt::bin_dir() / "lucidctl").string();
 }
 
+// One `lucidctl reconcile --once --json` pass of `cluster` from `repo`; its JSON report (null when it
+// printed none).
+json reconcile_once(const lt::SignedConfigRepo& repo, const std::string& cluster, const fs::path& state_dir,
+                    const std::string& health_timeout) {
+  auto r = lt::run({lucidctl(), "reconcile", "--once", "--json", "--repo", repo.url(), "--cluster", cluster,
+                    "--branch", "main", "--state-dir", state_dir.string(), "--allowed-signers",
+                    repo.allowed_signers.string(), "--privileged-policy",
+                    std::string(LUCID_SOURCE_DIR) + "/deploy/policies/privileged.yaml", "--health-timeout",
+                    health_timeout, "--insecure-skip-image-verify"});
+  std::printf("reconcile exit %d: %s%s\n", r.exit_code, r.out.c_str(), r.err.c_str());
+  auto j = json::parse(r.out, nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+// The container of `service` in compose project `project` ("" when there is none).
+std::string container_of(const std::string& project, const std::string& service) {
+  auto r =
+      lt::docker({"ps", "-aq", "--filter", fmt::format("label={}={}", lucid::engine::kProjectLabel, project),
+                  "--filter", fmt::format("label={}={}", lucid::engine::kServiceLabel, service)});
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 // The stage 1 images, built once for the binary under a private prefix and removed after it.
 struct Images {
   static inline std::string skip, prefix;
@@ -88,6 +115,15 @@ class ChainImagesEnvironment : public ::testing::Environment {
     auto report = json::parse(built.out, nullptr, false);
     if (!report.is_discarded())
       for (const auto& image : report["images"]) Images::built.push_back(image.value("local_tag", ""));
+    // beta (stage 0), which deploy/'s compose file runs beside the chain.
+    auto beta = lt::run({lucidctl(), "build", "--stage", "0", "--images",
+                         std::string(LUCID_SOURCE_DIR) + "/docker/images.yaml", "--bin-dir",
+                         lt::bin_dir().string(), "--local-prefix", Images::prefix, "--json"});
+    if (beta.exit_code != 0) {
+      Images::skip = "lucidctl build --stage 0 failed (run scripts/bootstrap): " + beta.err;
+      return;
+    }
+    Images::built.push_back(Images::of("beta"));
   }
   void TearDown() override {
     for (const auto& image : Images::built)
@@ -258,23 +294,9 @@ class ChainDeployed : public ::testing::Test {
         message);
   }
 
-  json reconcile() {
-    auto r = lt::run({lucidctl(), "reconcile", "--once", "--json", "--repo", repo_->url(), "--cluster",
-                      cluster_, "--branch", "main", "--state-dir", (dir_ / "state").string(),
-                      "--allowed-signers", repo_->allowed_signers.string(), "--privileged-policy",
-                      std::string(LUCID_SOURCE_DIR) + "/deploy/policies/privileged.yaml", "--health-timeout",
-                      "120s", "--insecure-skip-image-verify"});
-    std::printf("reconcile exit %d: %s%s\n", r.exit_code, r.out.c_str(), r.err.c_str());
-    auto j = json::parse(r.out, nullptr, false);
-    return j.is_discarded() ? json(nullptr) : j;
-  }
+  json reconcile() { return reconcile_once(*repo_, cluster_, dir_ / "state", "120s"); }
 
-  std::string container(const std::string& service) const {
-    auto r = lt::docker({"ps", "-aq", "--filter",
-                         fmt::format("label={}={}", lucid::engine::kProjectLabel, project_), "--filter",
-                         fmt::format("label={}={}", lucid::engine::kServiceLabel, service)});
-    return r.out.substr(0, r.out.find('\n'));
-  }
+  std::string container(const std::string& service) const { return container_of(project_, service); }
 
   // The service's address on the chain network (reachable from the host).
   std::string address(const std::string& service) const {
@@ -468,6 +490,153 @@ TEST_F(ChainDeployed, ThreeValidatorsFinalizeLoseOneOfEachStallAtTwoAndCatchUp) 
   tc::expect_tampered_block_refused(etcd_urls, lucid::chain::default_key_prefix("lucid-test"), bases,
                                     next_anchor(40));
   phase("a tampered block: refused by all three, halted, health red");
+}
+
+// deploy/ as an operator's fork runs it, on the canary site: the repo's own compose file, the
+// canary's .env and its SOPS secrets, reconciled with the site's demo age key. What the test changes
+// is what this machine needs and nothing of the chain's configuration: images are the ones just
+// built (deploy/ pins a registry's digests), beta runs with tor's network disabled and scoped to the
+// test's project (as in examples/demo), the egress network is internal (no traffic leaves this
+// machine), health is probed every 2 s instead of 10-30 s, the cluster has a name of its own, and it
+// runs the blockchain profile only: the sessions group has no programs yet (issue 15).
+class CanaryFromDeploy : public ::testing::Test {
+ protected:
+  static constexpr const char* kDeployCluster = "canary-chain-1";
+
+  void SetUp() override {
+    if (!Images::skip.empty()) GTEST_SKIP() << Images::skip;
+    cluster_ = fmt::format("canarydep{}", ::getpid());
+    project_ = lucid::engine::project_name(cluster_);
+    repo_.emplace(dir_.path());
+  }
+  void TearDown() override {
+    if (!cluster_.empty()) lt::remove_project(project_);
+  }
+
+  // deploy/'s files, changed only as the class comment says.
+  std::vector<std::pair<std::string, std::string>> files() const {
+    const fs::path deploy = fs::path(LUCID_SOURCE_DIR) / "deploy";
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& entry : fs::recursive_directory_iterator(deploy)) {
+      if (!entry.is_regular_file()) continue;
+      std::string path = fs::relative(entry.path(), deploy).string();
+      // The test repo's signer replaces deploy/'s (its commits are signed with the test's key).
+      if (path == "policies/allowed_signers") continue;
+      std::string text = lucid::read_text_file(entry.path()).value();
+      if (path == "infrastructure/compose/docker-compose.yml") text = compose(text);
+      if (path == "clusters/clusters.yaml" ||
+          path.starts_with("clusters/" + std::string(kDeployCluster) + "/"))
+        text = std::regex_replace(text, std::regex(kDeployCluster), cluster_);
+      if (path == "clusters/clusters.yaml")
+        text = std::regex_replace(text, std::regex("profiles: \\[blockchain, sessions\\]"),
+                                  "profiles: [blockchain]", std::regex_constants::format_first_only);
+      if (path.starts_with("clusters/" + std::string(kDeployCluster) + "/")) {
+        text = std::regex_replace(text, std::regex("\nPROFILES=blockchain,sessions\n"),
+                                  "\nPROFILES=blockchain\n");
+        const auto* docker_group = ::getgrnam("docker");
+        text += fmt::format("DOCKER_GID={}\n", docker_group ? docker_group->gr_gid : 999);
+        path = std::regex_replace(path, std::regex(kDeployCluster), cluster_);
+      }
+      // The renamed .env references its secrets file by the cluster's new name too.
+      if (path == fmt::format("secrets/{}.enc.yaml", kDeployCluster))
+        out.emplace_back(fmt::format("secrets/{}.enc.yaml", cluster_), text);
+      out.emplace_back(path, std::move(text));
+    }
+    return out;
+  }
+
+  std::string compose(std::string text) const {
+    for (const char* name :
+         {"beta", "blockchain-etcd", "blockchain-core", "blockchain-ledger", "blockchain-virtual-machine",
+          "blockchain-sessions-data", "blockchain-governances"}) {
+      const std::regex pinned(
+          fmt::format("image: registry\\.lucid\\.local:5000/lucid/{}@sha256:[0-9a-f]{{64}}", name));
+      EXPECT_TRUE(std::regex_search(text, pinned)) << "deploy/'s compose file pins no " << name;
+      text = std::regex_replace(text, pinned, "image: " + Images::of(name));
+    }
+    const std::string beta_profiles =
+        "    profiles: [blockchain, sessions, node, admin, observability, relay]\n";
+    const auto at = text.find(beta_profiles);
+    EXPECT_NE(at, std::string::npos) << "deploy/'s beta changed shape";
+    if (at != std::string::npos)
+      text.insert(at + beta_profiles.size(),
+                  fmt::format("    command: [\"--disable-network\", \"--scope-label\", "
+                              "\"com.docker.compose.project={}\"]\n",
+                              project_));
+    text = std::regex_replace(text, std::regex("\n  egress: \\{\\}\n"), "\n  egress: {internal: true}\n");
+    return std::regex_replace(text, std::regex("interval: (10|30)s"), "interval: 2s");
+  }
+
+  json reconcile() {
+    const std::string identity =
+        lucid::read_text_file(lt::project_vectors_dir() / "deploy-demo-keys" / "site-canary-chain-1.agekey")
+            .value();
+    lt::ScopedEnv key("AGE_PRIVATE_KEY", identity);
+    return reconcile_once(*repo_, cluster_, dir_ / "state", "240s");
+  }
+
+  std::string container(const std::string& service) const { return container_of(project_, service); }
+  std::string url(const std::string& service, int port, const std::string& path) const {
+    auto ip = lt::docker(
+        {"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container(service)});
+    return fmt::format("http://{}:{}{}", ip.out.substr(0, ip.out.find('\n')), port, path);
+  }
+  // The value of KEY in deploy/'s canary .env.
+  static std::string deploy_env(const std::string& key) {
+    const std::string env =
+        lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/clusters" / kDeployCluster / ".env")
+            .value();
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(env, m, std::regex("(^|\n)" + key + "=([^\n]*)"))) << key;
+    return m.size() > 2 ? m[2].str() : std::string();
+  }
+
+  lt::ScratchDir dir_;
+  std::optional<lt::SignedConfigRepo> repo_;
+  std::string cluster_, project_;
+};
+
+TEST_F(CanaryFromDeploy, RunsTheCanaryChainWithTheKeysItsSecretsHold) {
+  const std::string commit = repo_->push(files(), "deploy/ as it is");
+  auto pass = reconcile();
+  ASSERT_EQ(pass.value("outcome", ""), "promoted") << pass.dump();
+  ASSERT_EQ(pass.value("commit", ""), commit);
+
+  // The validator runs with the key its SOPS secret holds: the one genesis names (it refuses any other).
+  const std::string core = url("blockchain-core", 7100, "");
+  const json status = tc::status(core);
+  EXPECT_EQ(status.value("chain_id", ""), deploy_env("CHAIN_ID")) << status.dump();
+  EXPECT_EQ(status.value("validator", ""), deploy_env("CHAIN_VALIDATORS")) << status.dump();
+
+  // An anchor becomes final on the canary's one validator, and the services follow.
+  const auto sender = lucid::crypto::Ed25519KeyPair::generate();
+  const auto tx = tc::anchor_transaction(sender, 0, 7, deploy_env("CHAIN_ID"));
+  ASSERT_EQ(tc::submit(core, tx), 202);
+  ASSERT_TRUE(lt::wait_until([&] { return tc::final_receipt(core, tx).has_value(); }, 30s))
+      << tc::status(core).dump();
+  tc::expect_proven_anchor(core, 7, 1);
+  const std::string session = lucid::to_hex(std::vector<std::uint8_t>(16, 7));
+  ASSERT_TRUE(lt::wait_until(
+      [&] {
+        return tc::get_json(url("blockchain-sessions-data", 8080, "/v1/sessions/" + session)).has_value();
+      },
+      30s));
+  // The governance executor holds the key of its secret (it is not read-only).
+  auto governances = tc::get_json(url("blockchain-governances", 8080, "/v1/status"));
+  ASSERT_TRUE(governances.has_value());
+  EXPECT_EQ((*governances)["executor"].value("mode", ""), "executor") << governances->dump();
+
+  // `lucidctl accept` runs the blockchain profile's checks on the site, and all pass.
+  auto r =
+      lt::run({lucidctl(), "accept", "--cluster", cluster_, "--state-dir", (dir_ / "state").string(),
+               "--json", "--no-write", "--consensus-window", "2", "--datagrams", "1", "--ban-grace-ms", "0"});
+  auto report = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << r.out << r.err;
+  std::map<std::string, json> checks;
+  for (const auto& check : report["checks"]) checks[check.value("id", "")] = check;
+  for (const char* id :
+       {"blockchain.consensus-stable", "blockchain.vm-abi-tests", "blockchain.sessions-data-caught-up"})
+    EXPECT_EQ(checks[id].value("result", ""), "pass") << id << ": " << checks[id].dump();
 }
 
 }  // namespace

@@ -203,9 +203,11 @@ TEST_F(GovernancesE2eTest, ExecutesAfterTheTimelockAndHealthFailsWithoutAnExecut
   EXPECT_EQ(testing::run({binary_, "health", "--url", service("/health")}).exit_code, 0);
   stop_service();
 
-  // 2. The service without an executor key (the default file is absent): read-only. The next approved
-  // proposal stays executable, and health fails once it has waited past the grace blocks.
+  // 2. The service without an executor key (the default file is absent, and the seed empty as deploy/'s
+  // compose file passes `${CHAIN_EXECUTOR_SEED:-}` of a cluster that sets none): read-only. The next
+  // approved proposal stays executable, and health fails once it has waited past the grace blocks.
   testing::ScopedEnv no_key("CHAIN_EXECUTOR_KEY", std::nullopt);
+  testing::ScopedEnv empty_seed("CHAIN_EXECUTOR_SEED", std::string());
   start_service({"--execution-grace-blocks", "3"});
   const json read_only = service_json("/v1/status")["executor"];
   EXPECT_EQ(read_only["mode"], "read-only");

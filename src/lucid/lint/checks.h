@@ -17,6 +17,7 @@ void check_privileged(const Context& ctx, Sink& sink);  // privileged.cc: privil
 void check_files(const Context& ctx, Sink& sink);       // files.cc: compose/missing-file
 void check_interp(const Context& ctx, Sink& sink);      // interp.cc: interp/*
 void check_env(const Context& ctx, Sink& sink);         // env.cc: env/*
+void check_chain_env(const Context& ctx, Sink& sink);   // chain_env.cc: env/chain
 void check_secrets(const Context& ctx, Sink& sink);     // secrets.cc: secrets/*
 void check_clusters(const Context& ctx, Sink& sink);    // clusters.cc: clusters/*
 void check_tunnels(const Context& ctx, Sink& sink);     // tunnels.cc: planes/tunnels

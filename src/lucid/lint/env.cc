@@ -19,7 +19,18 @@ constexpr std::string_view kTemplate[] = {
     "TRON_MODE",  "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "LEDGER_PUBKEYS"};
 // Site facts a cluster may set beyond the template (renders read only the .env, never the host's
 // environment): DOCKER_GID, the host's docker group that beta joins to read the engine socket.
-constexpr std::string_view kOptional[] = {"DOCKER_GID"};
+// The data chain's settings, for clusters with the blockchain profile only (chain_env.cc checks them;
+// deploy/README.md "The data chain").
+constexpr std::string_view kOptional[] = {"DOCKER_GID",
+                                          "CHAIN_ID",
+                                          "CHAIN_VALIDATORS",
+                                          "CHAIN_GENESIS_TIME_MS",
+                                          "CHAIN_VALIDATOR_SEED",
+                                          "CHAIN_EXECUTOR_SEED",
+                                          "CHAIN_ETCD_CLUSTER",
+                                          "CHAIN_ETCD_PEER_URL",
+                                          "CHAIN_ETCD_HEARTBEAT_MS",
+                                          "CHAIN_ETCD_ELECTION_MS"};
 // Template keys whose value is `enc:sops` although their name does not look secret.
 constexpr std::string_view kTemplateSecrets[] = {"LEDGER_PUBKEYS"};
 
@@ -29,7 +40,8 @@ bool in(std::string_view key, auto& list) {
 
 bool secret_looking(std::string_view key) {
   return key.ends_with("_KEY") || key.ends_with("_SECRET") || key.ends_with("_TOKEN") ||
-         key.find("PASSWORD") != std::string_view::npos || in(key, kTemplateSecrets);
+         key.ends_with("_SEED") || key.find("PASSWORD") != std::string_view::npos ||
+         in(key, kTemplateSecrets);
 }
 
 // The node at `dotted` in `root`, or nullptr.
@@ -75,9 +87,9 @@ void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
     if (!in(e.key, kTemplate) && !in(e.key, kOptional) && !fleet::onion_pin_plane(e.key) &&
         !fleet::client_pin_plane(e.key))
       sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
-               "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID and the "
-               "BETA_ONION_<PLANE> "
-               "and BETA_CLIENT_<PLANE> pins; put other settings elsewhere");
+               "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID, the chain's "
+               "CHAIN_* settings and the BETA_ONION_<PLANE> and BETA_CLIENT_<PLANE> pins; put other "
+               "settings elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",
                fmt::format("{} is set twice (first at line {})", e.key, last[e.key]->mark.line),

@@ -56,6 +56,10 @@ const std::vector<RuleInfo>& rules() {
       {"env/secret-ref", Severity::kError, "each enc:sops: reference names an existing secret key"},
       {"env/onion-pins", Severity::kError,
        "BETA_ONION_<PLANE> / BETA_CLIENT_<PLANE> pin a v3 onion / client key of a plane in BETA_PLANES"},
+      {"env/chain", Severity::kError,
+       "blockchain clusters set the chain's genesis, validator seed and etcd member; one chain's clusters "
+       "agree "
+       "and reach the other members through tunnels"},
       {"secrets/encrypted", Severity::kError, "every secrets value is ENC[AES256_GCM,…] unless _unencrypted"},
       {"secrets/sops-metadata", Severity::kError, "a sops block with age recipients, lastmodified, mac"},
       {"clusters/duplicate-id", Severity::kError, "cluster ids are unique"},
@@ -98,6 +102,7 @@ std::vector<fleet::Finding> lint(const fleet::Model& model) {
   check_files(ctx, sink);
   check_interp(ctx, sink);
   check_env(ctx, sink);
+  check_chain_env(ctx, sink);
   check_secrets(ctx, sink);
   check_clusters(ctx, sink);
   check_tunnels(ctx, sink);
