@@ -102,7 +102,10 @@ class ThreeSiteChain : public ::testing::Test {
     std::vector<std::string> out;
     for (const auto& f : chain_findings(repo())) {
       EXPECT_FALSE(f.hint.empty()) << fleet::to_text(f);
-      out.push_back(fmt::format("{} {}", fs::path(f.file).lexically_relative(repo()).string(), f.message));
+      // Findings name files relative to the repo (absolute ones are made so).
+      const fs::path file =
+          fs::path(f.file).is_absolute() ? fs::path(f.file).lexically_relative(repo()) : fs::path(f.file);
+      out.push_back(fmt::format("{} {}", file.string(), f.message));
     }
     return out;
   }
@@ -176,11 +179,15 @@ TEST_F(ThreeSiteChain, MissingAndMalformedSettingsAreReported) {
   remove("core-chain-2", "CHAIN_VALIDATOR_SEED");
   set("core-chain-3", "CHAIN_VALIDATORS", kValidators + ",XYZ");
   set("core-chain-1", "CHAIN_ETCD_ELECTION_MS", "2000");
+  remove("core-chain-3", "CHAIN_ETCD_HEARTBEAT_MS");  // etcd's 100 ms then
+  set("core-chain-3", "CHAIN_ETCD_ELECTION_MS", "300");
   auto found = findings();
   EXPECT_TRUE(any_contains(found, "clusters/core-chain-2/.env", "CHAIN_VALIDATOR_SEED is missing"))
       << fmt::format("{}", fmt::join(found, "\n"));
   EXPECT_TRUE(any_contains(found, "clusters/core-chain-3/.env", "'XYZ' is not an Ed25519 public key"));
   EXPECT_TRUE(any_contains(found, "clusters/core-chain-1/.env", "is below 5 x CHAIN_ETCD_HEARTBEAT_MS"));
+  EXPECT_TRUE(
+      any_contains(found, "clusters/core-chain-3/.env", "(300) is below 5 x CHAIN_ETCD_HEARTBEAT_MS (100)"));
 }
 
 TEST_F(ThreeSiteChain, ChainSettingsOutsideTheBlockchainProfileAreReported) {

@@ -123,8 +123,13 @@ void check_one(const Context& ctx, const ChainCluster& c,
     if (const std::string v = c.value(key); !v.empty() && !parse_number<std::uint64_t>(v, key))
       c.add(sink, key, fmt::format("{}: '{}' is not a whole number of milliseconds", key, v.substr(0, 40)),
             "write digits only");
-  const auto heartbeat = parse_number<std::uint64_t>(c.value("CHAIN_ETCD_HEARTBEAT_MS"), "heartbeat");
-  const auto election = parse_number<std::uint64_t>(c.value("CHAIN_ETCD_ELECTION_MS"), "election");
+  // Unset, each is the compose file's default (etcd's own).
+  auto timing = [&](std::string_view key, std::string_view fallback) {
+    const std::string v = c.value(key);
+    return parse_number<std::uint64_t>(v.empty() ? fallback : std::string_view(v), key);
+  };
+  const auto heartbeat = timing("CHAIN_ETCD_HEARTBEAT_MS", "100");
+  const auto election = timing("CHAIN_ETCD_ELECTION_MS", "1000");
   if (heartbeat && election && *election < 5 * *heartbeat)
     c.add(
         sink, "CHAIN_ETCD_ELECTION_MS",
