@@ -61,6 +61,23 @@ Transaction call_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t
   return tx;
 }
 
+std::vector<AbiType> output_types(const AbiFunction& function) {
+  std::vector<AbiType> types;
+  for (const AbiParam& p : function.outputs) types.push_back(p.type);
+  return types;
+}
+
+Result<std::vector<AbiValue>> view(const Vm& vm, const State& state, const std::string& contract,
+                                   const std::string& function, const std::vector<AbiValue>& arguments,
+                                   std::uint64_t height) {
+  const AbiFunction* target = embedded_abi(contract).function(function);
+  if (target == nullptr)
+    return fail(ErrorKind::kNotFound, fmt::format("{} has no function {}", contract, function));
+  auto output = vm.view(state, contract, encode_call(*target, arguments).value(), height);
+  if (!output) return std::unexpected(output.error());
+  return abi_decode(output_types(*target), *output);
+}
+
 long submit(const std::string& base, const Transaction& tx) {
   HttpOptions options;
   options.timeout = 5s;

@@ -12,6 +12,7 @@
 
 #include "lucid/chain/abi_value.h"
 #include "lucid/chain/transaction.h"
+#include "lucid/chain/vm.h"
 #include "lucid/crypto/ed25519.h"
 
 namespace lucid::chain::test_client {
@@ -31,6 +32,13 @@ Transaction call_transaction(const crypto::Ed25519KeyPair& sender, std::uint64_t
                              const std::string& contract, const std::string& function,
                              const std::vector<AbiValue>& arguments,
                              const std::string& chain_id = "lucid-test");
+
+// The types of `function`'s outputs, to decode what it returns.
+std::vector<AbiType> output_types(const AbiFunction& function);
+// A view call of `contract`.`function` (its embedded ABI) against `state` at `height`, its outputs decoded.
+Result<std::vector<AbiValue>> view(const Vm& vm, const State& state, const std::string& contract,
+                                   const std::string& function, const std::vector<AbiValue>& arguments,
+                                   std::uint64_t height);
 
 // POST /v1/transactions; the HTTP status (0 when unreachable).
 long submit(const std::string& base, const Transaction& tx);

@@ -32,14 +32,6 @@ std::uint64_t small(const AbiValue& value) {
   return n;
 }
 
-std::vector<AbiType> output_types(const AbiFunction& function) {
-  std::vector<AbiType> types;
-  for (const AbiParam& p : function.outputs) {
-    types.push_back(p.type);
-  }
-  return types;
-}
-
 Transaction make_call(const State& state, const crypto::Ed25519KeyPair& sender, const std::string& contract,
                       const std::string& function, const Values& arguments,
                       std::optional<std::uint64_t> nonce = std::nullopt) {
@@ -76,12 +68,7 @@ class GovernanceTest : public ::testing::Test {
     return run(call(sender, "Governance", "execute", {AbiValue::uint(id)}), at);
   }
   Result<Values> view(const std::string& contract, const std::string& function, const Values& arguments) {
-    const AbiFunction* target = embedded_abi(contract).function(function);
-    auto output = vm.view(state, contract, encode_call(*target, arguments).value(), height);
-    if (!output) {
-      return std::unexpected(output.error());
-    }
-    return abi_decode(output_types(*target), *output);
+    return test_client::view(vm, state, contract, function, arguments, height);
   }
   // ParamRegistry.get(name): value, min, max, sinceHeight.
   std::array<std::uint64_t, 4> get(std::string_view name) {
@@ -98,7 +85,8 @@ class GovernanceTest : public ::testing::Test {
     Receipt proposed = propose(g1, name, AbiValue::uint(value));
     EXPECT_TRUE(proposed.success) << proposed.error;
     std::uint64_t id =
-        small(abi_decode(output_types(*embedded_abi("Governance").function("propose")), proposed.output)
+        small(abi_decode(test_client::output_types(*embedded_abi("Governance").function("propose")),
+                         proposed.output)
                   .value()[0]);
     EXPECT_TRUE(vote(g1, id, true).success);
     Receipt second = vote(g2, id, true);

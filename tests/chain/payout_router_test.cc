@@ -34,14 +34,6 @@ bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
 
-std::vector<AbiType> output_types(const AbiFunction& function) {
-  std::vector<AbiType> types;
-  for (const AbiParam& p : function.outputs) {
-    types.push_back(p.type);
-  }
-  return types;
-}
-
 AbiWord max_word() {
   AbiWord word;
   word.fill(0xff);
@@ -79,12 +71,7 @@ class PayoutRouterTest : public ::testing::Test {
     return vm.apply(state, make_call(state, sender, contract, function, arguments), height, 1000 * height);
   }
   Result<Values> view(const std::string& contract, const std::string& function, const Values& arguments) {
-    const AbiFunction* target = embedded_abi(contract).function(function);
-    auto output = vm.view(state, contract, encode_call(*target, arguments).value(), height);
-    if (!output) {
-      return std::unexpected(output.error());
-    }
-    return abi_decode(output_types(*target), *output);
+    return test_client::view(vm, state, contract, function, arguments, height);
   }
   Values recorders(const std::string& contract) {
     auto list = view(contract, "recorders", {}).value();
