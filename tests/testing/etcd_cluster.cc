@@ -1,8 +1,6 @@
 #include "testing/etcd_cluster.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,30 +131,9 @@ Status EtcdCluster::launch(Member& m, bool existing) {
                                    "zap",
                                    "--log-outputs",
                                    "stderr"};
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string log = m.log.string();
-  const pid_t parent = ::getpid();
-  // fork and exec rather than posix_spawn: the child asks for SIGKILL when this thread ends, so a
-  // test binary that crashes leaves no member behind. Only async-signal-safe calls in the child.
-  pid_t pid = ::fork();
-  if (pid < 0) return fail(ErrorKind::kIo, fmt::format("fork failed: {}", errno_text(errno)));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0) ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  m.pid = pid;
+  auto pid = spawn_server(args, m.log);
+  if (!pid) return std::unexpected(pid.error());
+  m.pid = *pid;
   return {};
 }
 

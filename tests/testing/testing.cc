@@ -1,12 +1,17 @@
 #include "testing/testing.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -143,6 +148,36 @@ int spawn(const std::vector<std::string>& argv, const std::filesystem::path& out
   pid_t pid = -1;
   if (::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+Result<pid_t> spawn_server(const std::vector<std::string>& argv, const fs::path& log,
+                           const std::optional<RunAs>& as) {
+  std::vector<std::string> copy = argv;
+  std::vector<char*> args;
+  for (auto& a : copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  const std::string log_path = log.string();
+  const pid_t parent = ::getpid();
+  // fork and exec rather than posix_spawn: the child asks for SIGKILL when this thread ends. Only
+  // async-signal-safe calls in the child.
+  const pid_t pid = ::fork();
+  if (pid < 0) return fail(ErrorKind::kIo, std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (as && (::setgroups(0, nullptr) != 0 || ::setgid(as->gid) != 0 || ::setuid(as->uid) != 0))
+      ::_exit(125);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // after setuid, which clears it
+    if (::getppid() != parent) ::_exit(126);
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (in < 0 || out < 0) ::_exit(126);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::close_range(3, ~0U, 0);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
   return pid;
 }
 

@@ -2,10 +2,14 @@
 // running a program and capturing its output.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "lucid/base/result.h"
 
 namespace lucid::testing {
 
@@ -59,6 +63,17 @@ RunResult run(const std::vector<std::string>& argv,
 // kills and reaps it.
 int spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
           const std::filesystem::path& err = {});
+
+// Starts a server a test drives (etcd, PostgreSQL): argv (no shell), stdin /dev/null, stdout and
+// stderr appended to `log`, and SIGKILL when the calling thread ends (PR_SET_PDEATHSIG), so a test that
+// crashes leaves no server behind. With `as`, the child takes that user and group first (a root test
+// starting a server that refuses root). The caller kills and reaps it.
+struct RunAs {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+Result<pid_t> spawn_server(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                           const std::optional<RunAs>& as = std::nullopt);
 
 // The path of `program` on PATH (an executable file), or "" when it is not there.
 std::string find_program(const std::string& program);

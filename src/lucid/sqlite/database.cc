@@ -109,6 +109,14 @@ bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+bool Statement::is_integer(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+
+int Statement::column_count() const {
+  return sqlite3_column_count(stmt_);
+}
+
 namespace {
 
 // Creates `path` 0600 when absent and takes group and other access away when present.

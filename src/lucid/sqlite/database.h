@@ -46,6 +46,8 @@ class Statement {
   std::string text(int column) const;
   std::vector<std::uint8_t> blob(int column) const;
   bool is_null(int column) const;
+  bool is_integer(int column) const;  // SQLite's storage class of the value, not the declared type
+  int column_count() const;
 
  private:
   friend class Database;
