@@ -16,8 +16,6 @@
 namespace lucid::sessions {
 namespace {
 
-using testing::ScratchDir;
-
 NewSession make_session(int n, std::string node = "node-a", std::int64_t started_at_ms = 0) {
   NewSession s;
   s.session_id = fmt::format("00000000-0000-4000-8000-{:012d}", n);
@@ -36,28 +34,14 @@ AnchorTransaction make_tx(std::int64_t nonce, std::string sender = "0xsender") {
           fmt::format("0xf86c{:04x}", nonce), 1'900'000'000'000 + nonce};
 }
 
-class ManifestStoreTest : public ::testing::TestWithParam<sql::Engine> {
+class ManifestStoreTest : public testing::SqlStoreTest<ManifestStore> {
  protected:
-  void SetUp() override {
-    if (auto why = testing::engine_unavailable(GetParam())) GTEST_SKIP() << *why;
-    auto store = testing::fresh_store(GetParam(), dir_);
-    ASSERT_TRUE(store) << store.error().message;
-    store_name_ = *store;
-    auto opened = ManifestStore::open(store_name_);
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
-  }
-
   StoredSession find(const std::string& id) {
     auto found = store_->find(id);
     EXPECT_TRUE(found) << found.error().message;
     EXPECT_TRUE(found && *found) << id;
     return found && *found ? **found : StoredSession{};
   }
-
-  ScratchDir dir_;
-  std::string store_name_;
-  std::unique_ptr<ManifestStore> store_;
 };
 
 TEST_P(ManifestStoreTest, AnIdIsStoredOnceRetriesAreAnsweredAndOtherManifestsRefused) {
