@@ -43,7 +43,7 @@ class PostgresServer {
 
   // A libpq connection string for `database` as "lucid".
   std::string conninfo(std::string_view database = "postgres") const;
-  // CREATE DATABASE `name` (letters, digits, underscores); its conninfo.
+  // CREATE DATABASE `name` (lower-case letters, digits, underscores); its conninfo.
   Result<std::string> create_database(std::string_view name);
 
   std::string log_tail(std::size_t bytes = 3000) const;
