@@ -7,10 +7,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -33,12 +31,6 @@ std::string unique_token() {
   static std::atomic<int> counter{0};
   std::random_device rd;
   return fmt::format("lucid-test-{}-{}-{:08x}", ::getpid(), counter++, rd());
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
-  return "stopped";
 }
 
 }  // namespace
@@ -175,7 +167,7 @@ Status EtcdCluster::wait_healthy(int i, std::chrono::milliseconds timeout) {
     if (::waitpid(m.pid, &status, WNOHANG) == m.pid) {
       m.pid = -1;
       return fail(ErrorKind::kIo, fmt::format("etcd member {} {}; its log ends:\n{}", i,
-                                              describe_status(status), log_tail(i)));
+                                              describe_wait_status(status), log_tail(i)));
     }
     auto r = http_get(url(m.client_port) + "/health", options);
     if (r && r->status == 200 && r->body.find(R"("health":"true")") != std::string::npos) return {};
@@ -190,13 +182,7 @@ Status EtcdCluster::wait_healthy(int i, std::chrono::milliseconds timeout) {
 }
 
 std::string EtcdCluster::log_tail(int i, std::size_t bytes) const {
-  const Member& m = members_.at(static_cast<std::size_t>(i));
-  std::ifstream f(m.log, std::ios::binary);
-  if (!f) return "(no log)";
-  std::stringstream all;
-  all << f.rdbuf();
-  std::string text = all.str();
-  return text.size() > bytes ? text.substr(text.size() - bytes) : text;
+  return file_tail(members_.at(static_cast<std::size_t>(i)).log, bytes);
 }
 
 void EtcdCluster::stop_all() {

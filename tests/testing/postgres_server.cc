@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -31,12 +29,6 @@ fs::path server_bin_dir() {
       found.push_back(entry.path() / "bin");
   std::sort(found.begin(), found.end());
   return found.empty() ? fs::path() : found.back();
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
-  return "stopped";
 }
 
 // Running as root: the `postgres` user to run as (PostgreSQL refuses root); otherwise no one.
@@ -91,10 +83,8 @@ Status PostgresServer::start(std::chrono::milliseconds timeout) {
                    home_ / "initdb.log", *user);
   if (!initdb) return std::unexpected(initdb.error());
   if (const int status = wait_for(*initdb); !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::ifstream f(home_ / "initdb.log");
-    std::stringstream text;
-    text << f.rdbuf();
-    return fail(ErrorKind::kIo, fmt::format("initdb {}:\n{}", describe_status(status), text.str()));
+    return fail(ErrorKind::kIo, fmt::format("initdb {}:\n{}", describe_wait_status(status),
+                                            file_tail(home_ / "initdb.log", 1 << 16)));
   }
   if (auto launched = launch(); !launched) return launched;
   if (auto ready = wait_ready(timeout); !ready) {
@@ -131,7 +121,7 @@ Status PostgresServer::wait_ready(std::chrono::milliseconds timeout) {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return fail(ErrorKind::kIo, fmt::format("the PostgreSQL server {}; its log ends:\n{}",
-                                              describe_status(status), log_tail()));
+                                              describe_wait_status(status), log_tail()));
     }
     auto connected = sql::open_postgres(conninfo(), "test server");
     if (connected) return {};
@@ -185,12 +175,7 @@ Result<std::string> PostgresServer::create_database(std::string_view name) {
 }
 
 std::string PostgresServer::log_tail(std::size_t bytes) const {
-  std::ifstream f(home_ / "server.log", std::ios::binary);
-  if (!f) return "(no log)";
-  std::stringstream all;
-  all << f.rdbuf();
-  std::string text = all.str();
-  return text.size() > bytes ? text.substr(text.size() - bytes) : text;
+  return file_tail(home_ / "server.log", bytes);
 }
 
 PostgresServer::~PostgresServer() {

@@ -11,10 +11,11 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "lucid/base/files.h"
 
 extern char** environ;
 
@@ -162,7 +163,7 @@ Result<pid_t> spawn_server(const std::vector<std::string>& argv, const fs::path&
   // fork and exec rather than posix_spawn: the child asks for SIGKILL when this thread ends. Only
   // async-signal-safe calls in the child.
   const pid_t pid = ::fork();
-  if (pid < 0) return fail(ErrorKind::kIo, std::string("fork failed: ") + std::strerror(errno));
+  if (pid < 0) return fail(ErrorKind::kIo, "fork failed: " + errno_text(errno));
   if (pid == 0) {
     if (as && (::setgroups(0, nullptr) != 0 || ::setgid(as->gid) != 0 || ::setuid(as->uid) != 0))
       ::_exit(125);
@@ -179,6 +180,19 @@ Result<pid_t> spawn_server(const std::vector<std::string>& argv, const fs::path&
     ::_exit(127);
   }
   return pid;
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "stopped";
+}
+
+std::string file_tail(const fs::path& file, std::size_t bytes) {
+  std::ifstream f(file, std::ios::binary);
+  if (!f) return "(no log)";
+  const std::string text(std::istreambuf_iterator<char>(f), {});
+  return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 
 ScopedEnv::ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {

@@ -75,6 +75,12 @@ struct RunAs {
 Result<pid_t> spawn_server(const std::vector<std::string>& argv, const std::filesystem::path& log,
                            const std::optional<RunAs>& as = std::nullopt);
 
+// What waitpid's `status` says happened: "exited with status N", "was killed by signal N".
+std::string describe_wait_status(int status);
+
+// The last `bytes` of `file` (a server's log, for failure messages); "(no log)" when it cannot be read.
+std::string file_tail(const std::filesystem::path& file, std::size_t bytes);
+
 // The path of `program` on PATH (an executable file), or "" when it is not there.
 std::string find_program(const std::string& program);
 // True when `program` is found on PATH.

@@ -2,10 +2,11 @@
 
 #include <array>
 #include <charconv>
-#include <initializer_list>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "lucid/sessions/required_fields.h"
 
 namespace lucid::sessions {
 namespace {
@@ -118,15 +119,6 @@ Result<std::pair<std::int64_t, std::string>> parse_cursor(std::string_view curso
                   cursor.substr(0, 80)));
 }
 
-// A text field that must not be empty, and how messages name it.
-using RequiredField = std::pair<const std::string*, const char*>;
-
-Status require_text(std::string_view value, std::string_view field) {
-  if (value.empty())
-    return fail(ErrorKind::kInvalidArgument, fmt::format("the session's {} is empty", field));
-  return {};
-}
-
 }  // namespace
 
 std::string_view anchor_state_name(AnchorState state) {
@@ -160,12 +152,12 @@ Result<std::unique_ptr<ManifestStore>> ManifestStore::on(std::unique_ptr<sql::Co
 }
 
 Result<Admission> ManifestStore::admit(const NewSession& session) {
-  for (auto [value, field] : std::initializer_list<RequiredField>{{&session.session_id, "session id"},
-                                                                  {&session.node_key, "node key"},
-                                                                  {&session.manifest_hash, "manifest hash"},
-                                                                  {&session.merkle_root, "Merkle root"},
-                                                                  {&session.manifest_json, "manifest"}})
-    if (auto ok = require_text(*value, field); !ok) return std::unexpected(ok.error());
+  if (const char* field = first_empty({{&session.session_id, "session id"},
+                                       {&session.node_key, "node key"},
+                                       {&session.manifest_hash, "manifest hash"},
+                                       {&session.merkle_root, "Merkle root"},
+                                       {&session.manifest_json, "manifest"}}))
+    return fail(ErrorKind::kInvalidArgument, fmt::format("the session's {} is empty", field));
   if (session.chunk_count < 0)
     return fail(ErrorKind::kInvalidArgument, fmt::format("session {}: chunk count {} is negative",
                                                          session.session_id, session.chunk_count));
@@ -238,11 +230,10 @@ Result<std::vector<StoredSession>> ManifestStore::anchor_work(int limit) {
 }
 
 Status ManifestStore::record_transaction(std::string_view session_id, const AnchorTransaction& tx) {
-  for (auto [value, field] : std::initializer_list<RequiredField>{
-           {&tx.sender, "sender"}, {&tx.tx_hash, "transaction hash"}, {&tx.raw_tx, "signed transaction"}})
-    if (value->empty())
-      return fail(ErrorKind::kInvalidArgument,
-                  fmt::format("session {}: the anchor transaction's {} is empty", session_id, field));
+  if (const char* field = first_empty(
+          {{&tx.sender, "sender"}, {&tx.tx_hash, "transaction hash"}, {&tx.raw_tx, "signed transaction"}}))
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("session {}: the anchor transaction's {} is empty", session_id, field));
   if (tx.nonce < 0)
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("session {}: nonce {} is negative", session_id, tx.nonce));

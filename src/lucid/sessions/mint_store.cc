@@ -1,10 +1,11 @@
 #include "lucid/sessions/mint_store.h"
 
 #include <array>
-#include <initializer_list>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "lucid/sessions/required_fields.h"
 
 namespace lucid::sessions {
 namespace {
@@ -47,12 +48,11 @@ Result<std::unique_ptr<MintStore>> MintStore::on(std::unique_ptr<sql::Connection
 
 Result<MintOutcome> MintStore::mint(const MintRequest& request) {
   const MintRecord& r = request.record;
-  for (auto [value, field] :
-       std::initializer_list<std::pair<const std::string*, const char*>>{{&r.session_id, "session id"},
-                                                                         {&r.node_key, "node key"},
-                                                                         {&r.policy_hash, "policy hash"},
-                                                                         {&request.nonce, "nonce"}})
-    if (value->empty()) return fail(ErrorKind::kInvalidArgument, fmt::format("a mint's {} is empty", field));
+  if (const char* field = first_empty({{&r.session_id, "session id"},
+                                       {&r.node_key, "node key"},
+                                       {&r.policy_hash, "policy hash"},
+                                       {&request.nonce, "nonce"}}))
+    return fail(ErrorKind::kInvalidArgument, fmt::format("a mint's {} is empty", field));
   if (r.expires_at_ms <= r.minted_at_ms)
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("session {}: expires at {} ms, not after it is minted ({} ms)", r.session_id,
