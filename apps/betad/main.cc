@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "lucid/base/env.h"
 #include "lucid/base/files.h"
 #include "lucid/base/process_hardening.h"
 #include "lucid/beta/betad.h"
@@ -16,10 +17,7 @@
 
 namespace {
 
-std::string env_or(const char* name, std::string fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
+using lucid::env_or;
 
 }  // namespace
 

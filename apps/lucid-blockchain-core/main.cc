@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lucid/base/endpoint_probe.h"
+#include "lucid/base/env.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/process_hardening.h"
@@ -22,7 +23,7 @@
 
 namespace {
 
-using lucid::chain::env_or;
+using lucid::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "lucid-blockchain-core: {}\n", message);
@@ -55,7 +56,7 @@ int serve(const std::string& genesis_file, const std::string& key_file,
   if (!parsed) return fail_with(parsed.error().message);
   options.genesis = std::move(*parsed);
   // Before any thread starts: the seed variable is taken out of the environment.
-  auto key = lucid::chain::service_key("CHAIN_VALIDATOR_SEED", key_file);
+  auto key = lucid::seal::service_key("CHAIN_VALIDATOR_SEED", key_file);
   if (!key) return fail_with(key.error().message);
 
   const lucid::ShutdownSignals signals;  // before any thread starts

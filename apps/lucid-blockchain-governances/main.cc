@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lucid/base/endpoint_probe.h"
+#include "lucid/base/env.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/process_hardening.h"
@@ -28,7 +29,7 @@ namespace {
 
 constexpr const char* kDefaultKeyFile = "/run/secrets/executor.key";
 
-using lucid::chain::env_or;
+using lucid::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "lucid-blockchain-governances: {}\n", message);
@@ -63,7 +64,7 @@ int load_executor_key(const std::string& key_file, bool key_named, bool read_onl
         key_file);
     return 0;
   }
-  auto key = lucid::chain::service_key(kSeedVariable, key_file);
+  auto key = lucid::seal::service_key(kSeedVariable, key_file);
   if (!key) return fail_with(key.error().message);
   executor.sender = std::move(*key);
   if (executor.core_urls.empty())

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lucid/base/endpoint_probe.h"
+#include "lucid/base/env.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/shutdown_signals.h"
@@ -30,7 +31,7 @@ namespace {
 using lucid::chain::Ledger;
 using nlohmann::json;
 
-using lucid::chain::env_or;
+using lucid::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "lucid-blockchain-ledger: {}\n", message);

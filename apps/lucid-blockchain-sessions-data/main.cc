@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "lucid/base/env.h"
 #include "lucid/base/http_client.h"
 #include "lucid/base/number.h"
 #include "lucid/base/process_hardening.h"
@@ -22,10 +23,7 @@ namespace {
 
 constexpr const char* kProgram = "lucid-blockchain-sessions-data";
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
+using lucid::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "{}: {}\n", kProgram, message);

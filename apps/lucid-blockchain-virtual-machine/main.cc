@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "lucid/base/endpoint_probe.h"
+#include "lucid/base/env.h"
 #include "lucid/base/number.h"
 #include "lucid/base/shutdown_signals.h"
 #include "lucid/base/text.h"
@@ -20,7 +21,7 @@
 
 namespace {
 
-using lucid::chain::env_or;
+using lucid::env_or;
 
 int fail_with(const std::string& message) {
   fmt::print(stderr, "lucid-blockchain-virtual-machine: {}\n", message);

@@ -12,6 +12,7 @@
 #include "lucid/base/hex.h"
 #include "lucid/chain/service_config.h"
 #include "lucid/chain/signed_document.h"
+#include "lucid/seal/keys.h"
 #include "testing/testing.h"
 
 namespace lucid::chain {
@@ -45,19 +46,19 @@ TEST(ServiceConfigTest, ASeedInTheEnvironmentIsTakenOutOfItAndNeverShown) {
   testing::ScratchDir dir;
   const auto expected = test_client::fixed_key(0x33);
   testing::ScopedEnv seed("LUCID_TEST_SEED", to_hex(expected.seed().span()));
-  auto key = service_key("LUCID_TEST_SEED", dir / "absent.key");
+  auto key = seal::service_key("LUCID_TEST_SEED", dir / "absent.key");
   ASSERT_TRUE(key.has_value()) << key.error().message;
   EXPECT_EQ(key->public_key(), expected.public_key());
   EXPECT_EQ(std::getenv("LUCID_TEST_SEED"), nullptr) << "the seed stays in the environment";
 
   const std::string malformed = "zz" + std::string(62, '7');
   testing::ScopedEnv bad("LUCID_TEST_SEED", malformed);
-  auto refused = service_key("LUCID_TEST_SEED", dir / "absent.key");
+  auto refused = seal::service_key("LUCID_TEST_SEED", dir / "absent.key");
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().message.find(malformed.substr(2)), std::string::npos) << refused.error().message;
 
   // Without the variable: the key file, and an error naming both when it is absent too.
-  auto missing = service_key("LUCID_TEST_SEED", dir / "absent.key");
+  auto missing = seal::service_key("LUCID_TEST_SEED", dir / "absent.key");
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message.find("LUCID_TEST_SEED"), std::string::npos) << missing.error().message;
 }

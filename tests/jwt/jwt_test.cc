@@ -643,6 +643,15 @@ TEST(Jwk, WritesAndReadsTheRfc8037Form) {
   }
 }
 
+TEST(Jwk, ThumbprintIsRfc7638s) {
+  // RFC 8037 appendix A.3: the thumbprint of A.2's public key.
+  auto rfc = from_jwk(
+      json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}});
+  ASSERT_TRUE(rfc.has_value());
+  EXPECT_EQ(jwk_thumbprint(*rfc), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+  EXPECT_NE(jwk_thumbprint(key_from_byte(3).public_key()), jwk_thumbprint(*rfc));
+}
+
 TEST(Jwk, ReadingIsStrict) {
   auto key = key_from_byte(3);
   const json good = to_jwk(key.public_key(), "k");

@@ -1,5 +1,8 @@
 #include "lucid/base/json_fields.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace lucid {
@@ -25,6 +28,46 @@ std::string type_name(json::value_t type) {
 }
 
 }  // namespace
+
+Result<json> parse_json_object(std::string_view text, std::string_view what, int max_depth) {
+  std::vector<std::vector<std::string>> keys_by_depth;
+  bool duplicate = false;
+  bool too_deep = false;
+  json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys_by_depth.emplace_back();
+        [[fallthrough]];
+      case json::parse_event_t::array_start:
+        if (depth >= max_depth) too_deep = true;
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys_by_depth.empty()) keys_by_depth.pop_back();
+        break;
+      case json::parse_event_t::key: {
+        if (keys_by_depth.empty()) break;
+        auto& seen = keys_by_depth.back();
+        const auto& key = parsed.get_ref<const std::string&>();
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) duplicate = true;
+        seen.push_back(key);
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
+  json value = json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    return fail(ErrorKind::kInvalidArgument, fmt::format("{} is not JSON (or not UTF-8)", what));
+  if (too_deep)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("{} nests deeper than {} levels", what, max_depth));
+  if (duplicate)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("{} has a member twice in one object", what));
+  if (!value.is_object())
+    return fail(ErrorKind::kInvalidArgument, fmt::format("{} is not a JSON object", what));
+  return value;
+}
 
 std::string JsonFields::name(const std::string& key) const {
   return path_.empty() ? key : path_ + "." + key;

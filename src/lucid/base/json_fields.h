@@ -18,6 +18,11 @@
 
 namespace lucid {
 
+// One JSON object from untrusted text: valid UTF-8, no member twice in one object (parsers disagree on
+// which duplicate wins, so a signature over a re-serialised object could mean two things), nesting at
+// most `max_depth` deep. Errors are kInvalidArgument and start with `what` ("payload is not JSON").
+Result<nlohmann::json> parse_json_object(std::string_view text, std::string_view what, int max_depth);
+
 class JsonFields {
  public:
   // `path` prefixes member names in errors ("" for a top-level document); strings longer than

@@ -1,8 +1,8 @@
 // What every service of the data chain is configured with (docs/chain.md "Configuring the chain's
 // services"): the chain's genesis and, for those that sign, a key. A cluster's config repo gives
-// both through its .env — the genesis spelled out (CHAIN_ID, CHAIN_VALIDATORS, CHAIN_GENESIS_TIME_MS),
-// a key as an enc:sops reference to its seed — so no file needs to reach the container; a file is
-// the alternative for hosts and tests.
+// both through its .env (a key through seal::service_key) — the genesis spelled out (CHAIN_ID,
+// CHAIN_VALIDATORS, CHAIN_GENESIS_TIME_MS), a key as an enc:sops reference to its seed — so no file needs to
+// reach the container; a file is the alternative for hosts and tests.
 #pragma once
 
 #include <filesystem>
@@ -10,12 +10,8 @@
 
 #include "lucid/base/result.h"
 #include "lucid/chain/block.h"
-#include "lucid/crypto/ed25519.h"
 
 namespace lucid::chain {
-
-// The value of environment variable `name`, or `fallback` when it is unset or empty.
-std::string env_or(const char* name, std::string fallback);
 
 // A genesis file (lucid-blockchain-core genesis), parsed and checked.
 Result<Genesis> load_genesis_file(const std::filesystem::path& path);
@@ -25,10 +21,5 @@ Result<Genesis> load_genesis_file(const std::filesystem::path& path);
 // 0); otherwise the file `genesis_file`. Every service of a cluster given the same .env derives the
 // same genesis (and hash).
 Result<Genesis> service_genesis(const std::filesystem::path& genesis_file);
-
-// A service's Ed25519 key: the seed (64 hex digits) in environment variable `seed_variable` when it
-// is set — taken and wiped from the environment, so no child or /proc reader sees it — otherwise
-// the key file `key_file` (0600, lucid-blockchain-core keygen's format).
-Result<crypto::Ed25519KeyPair> service_key(const char* seed_variable, const std::filesystem::path& key_file);
 
 }  // namespace lucid::chain

@@ -1,11 +1,13 @@
 #include "lucid/jwt/jwk.h"
 
 #include <algorithm>
+#include <span>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "lucid/base/base64.h"
+#include "lucid/crypto/sha256.h"
 
 namespace lucid::jwt {
 namespace {
@@ -27,6 +29,14 @@ Status optional_string_is(const json& jwk, const char* name, const char* expecte
 }
 
 }  // namespace
+
+std::string jwk_thumbprint(const crypto::Ed25519PublicKey& key) {
+  // RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace.
+  const std::string members =
+      fmt::format(R"({{"crv":"Ed25519","kty":"OKP","x":"{}"}})", base64url_encode(key));
+  return base64url_encode(crypto::sha256(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(members.data()), members.size())));
+}
 
 nlohmann::json to_jwk(const crypto::Ed25519PublicKey& key, std::string_view kid) {
   return json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(key)}, {"kid", std::string(kid)}};

@@ -15,6 +15,10 @@ namespace lucid::jwt {
 // {"crv":"Ed25519","kid":kid,"kty":"OKP","x":base64url(key)}.
 nlohmann::json to_jwk(const crypto::Ed25519PublicKey& key, std::string_view kid);
 
+// The key's JWK thumbprint (RFC 7638): base64url of SHA-256 over {"crv":"Ed25519","kty":"OKP","x":...}
+// with no spaces. What an issuer uses as its kid, so the kid follows from the key.
+std::string jwk_thumbprint(const crypto::Ed25519PublicKey& key);
+
 // The key of an Ed25519 public JWK: kty "OKP", crv "Ed25519", x 32 bytes in base64url without
 // padding; `alg` when present "EdDSA", `use` when present "sig", `key_ops` when present includes
 // "verify". A JWK with "d" (a private key) is refused. Errors are kInvalidArgument and quote no key.

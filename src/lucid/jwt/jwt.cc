@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "lucid/base/base64.h"
+#include "lucid/base/json_fields.h"
 
 namespace lucid::jwt {
 namespace {
@@ -37,50 +38,10 @@ Error refused(std::string message) {
   return Error{ErrorKind::kAuthentication, std::move(message)};
 }
 
-// One JSON object from a decoded token part: valid UTF-8, no member twice in one object, nesting at
-// most kMaxJsonDepth deep.
+// One JSON object from a decoded token part (base/json_fields.h's strict reading).
 Result<json> parse_object(const std::vector<std::uint8_t>& bytes, std::string_view part) {
-  std::vector<std::vector<std::string>> keys_by_depth;
-  bool duplicate = false;
-  bool too_deep = false;
-  json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        keys_by_depth.emplace_back();
-        [[fallthrough]];
-      case json::parse_event_t::array_start:
-        if (depth >= kMaxJsonDepth) too_deep = true;
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys_by_depth.empty()) keys_by_depth.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        if (keys_by_depth.empty()) break;
-        auto& seen = keys_by_depth.back();
-        const auto& key = parsed.get_ref<const std::string&>();
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) duplicate = true;
-        seen.push_back(key);
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
-  json value = json::parse(bytes.begin(), bytes.end(), check, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return std::unexpected(malformed(fmt::format("{} is not JSON (or not UTF-8)", part)));
-  }
-  if (too_deep) {
-    return std::unexpected(malformed(fmt::format("{} nests deeper than {} levels", part, kMaxJsonDepth)));
-  }
-  if (duplicate) {
-    return std::unexpected(malformed(fmt::format("{} has a member twice in one object", part)));
-  }
-  if (!value.is_object()) {
-    return std::unexpected(malformed(fmt::format("{} is not a JSON object", part)));
-  }
-  return value;
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return parse_json_object(text, part, kMaxJsonDepth);
 }
 
 Result<std::vector<std::uint8_t>> decode_part(std::string_view text, std::string_view part) {

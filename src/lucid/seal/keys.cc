@@ -3,12 +3,16 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
 #include "lucid/base/random.h"
+#include "lucid/base/secret.h"
+#include "lucid/base/secret_env.h"
 
 namespace lucid::seal {
 namespace fs = std::filesystem;
@@ -129,6 +133,25 @@ Result<SessionKey> load_session_key(const fs::path& key_file, bool create_if_mis
   }
   if (auto s = read_hex_key(key_file, "session key", true, key.span()); !s) return std::unexpected(s.error());
   return key;
+}
+
+Result<crypto::Ed25519KeyPair> service_key(const char* seed_variable, const std::filesystem::path& key_file) {
+  std::optional<std::string> seed_hex = take_secret_env(seed_variable);
+  if (!seed_hex || seed_hex->empty()) {
+    auto key = load_node_key(key_file);
+    if (!key)
+      return fail(key.error().kind,
+                  fmt::format("no {} and the key file {}", seed_variable, key.error().message));
+    return key;
+  }
+  crypto::Ed25519Seed seed;
+  Status parsed = from_hex_into(*seed_hex, seed.span());
+  secure_zero(*seed_hex);
+  if (!parsed)
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("{} must hold the key's 32-byte seed as 64 hex digits (the value is not shown)",
+                            seed_variable));
+  return crypto::Ed25519KeyPair::from_seed(seed);
 }
 
 }  // namespace lucid::seal

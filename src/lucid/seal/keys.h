@@ -16,6 +16,12 @@ Result<crypto::Ed25519KeyPair> generate_node_key(const std::filesystem::path& ke
 Result<crypto::Ed25519KeyPair> load_node_key(const std::filesystem::path& key_file);
 Result<crypto::Ed25519PublicKey> load_public_key(const std::filesystem::path& pub_file);
 
+// A service's Ed25519 key: the seed (64 hex digits) in environment variable `seed_variable` when it
+// is set — taken and wiped from the environment, so no child or /proc reader sees it — otherwise
+// the key file `key_file` (0600, the node key format above). What a service that signs (a validator,
+// the token issuer) starts with.
+Result<crypto::Ed25519KeyPair> service_key(const char* seed_variable, const std::filesystem::path& key_file);
+
 // Loads a session key; with `create_if_missing`, makes a fresh random one (0600) first.
 Result<SessionKey> load_session_key(const std::filesystem::path& key_file, bool create_if_missing);
 

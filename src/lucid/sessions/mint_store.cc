@@ -89,6 +89,13 @@ Result<MintOutcome> MintStore::mint(const MintRequest& request) {
   return outcome;
 }
 
+Status MintStore::ping() {
+  MutexLock lock(mu_);
+  auto rows = db_->query("SELECT 1");
+  if (!rows) return std::unexpected(rows.error());
+  return {};
+}
+
 Result<std::optional<MintRecord>> MintStore::find(std::string_view session_id) {
   MutexLock lock(mu_);
   const std::array<Value, 1> id{std::string(session_id)};

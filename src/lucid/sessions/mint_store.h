@@ -47,6 +47,8 @@ class MintStore {
   // Stores the nonce and the mint in one transaction. kAlreadyExists (nothing stored, the nonce not
   // used up) when the id was minted before: ids are never reused, so the caller draws another.
   Result<MintOutcome> mint(const MintRequest& request) EXCLUDES(mu_);
+  // Ok when the database answers a query (the gateway's health).
+  Status ping() EXCLUDES(mu_);
   Result<std::optional<MintRecord>> find(std::string_view session_id) EXCLUDES(mu_);
   // Forgets nonces first seen before `before_ms`; the number forgotten. The gateway refuses requests
   // whose timestamp is outside its window before it looks at the nonce, so a nonce older than the
