@@ -60,6 +60,7 @@ int print_policy_hash(const std::string& file) {
 struct ServeArgs {
   std::string store = env_or("SESSIONS_GATEWAY_STORE", "sqlite:/var/lib/lucid/sessions-gateway.db");
   std::string nodes_file = env_or("SESSIONS_NODES", "/etc/lucid/sessions/nodes");
+  std::string node_keys = env_or("SESSIONS_NODE_KEYS", "");
   std::string pins = env_or("SESSIONS_POLICY_PINS", "");
   std::string key_file = env_or("SESSIONS_TOKEN_KEY", "/run/secrets/sessions-token.key");
   std::string listen = env_or("SESSIONS_LISTEN", "0.0.0.0:8080");
@@ -73,8 +74,12 @@ struct ServeArgs {
 int serve(const ServeArgs& args) {
   lucid::sessions::GatewayOptions options;
   options.issuer = args.issuer;
-  auto nodes = lucid::sessions::load_node_allow_list(args.nodes_file);
-  if (!nodes) return fail_with(fmt::format("--nodes: {}", nodes.error().message));
+  // A cluster's .env lists the keys; a host or a test may keep them in a file instead.
+  auto nodes = args.node_keys.empty() ? lucid::sessions::load_node_allow_list(args.nodes_file)
+                                      : lucid::sessions::parse_node_keys(args.node_keys);
+  if (!nodes)
+    return fail_with(
+        fmt::format("{}: {}", args.node_keys.empty() ? "--nodes" : "--node-keys", nodes.error().message));
   options.nodes = std::move(*nodes);
   auto pins = lucid::sessions::parse_policy_pins(args.pins);
   if (!pins) return fail_with(fmt::format("--policy-pins: {}", pins.error().message));
@@ -119,11 +124,12 @@ int main(int argc, char** argv) {
       "lucid-sessions-gateway — mints single-use session ids for admitted nodes, each with a session:write "
       "token (docs/sessions.md)"};
   app.footer(
-      "Environment (each also a flag of serve): SESSIONS_GATEWAY_STORE, SESSIONS_NODES, "
-      "SESSIONS_POLICY_PINS,\n"
-      "SESSIONS_TOKEN_KEY, SESSIONS_LISTEN, SESSIONS_ISSUER; SESSIONS_TOKEN_SEED holds the token key's seed\n"
-      "(64 hex digits, from SOPS), taken out of the environment at start and preferred to the key file.\n"
-      "Exit status: 0 done, 1 health or status not OK, 2 usage or configuration error.");
+      "Environment (each also a flag of serve): SESSIONS_GATEWAY_STORE, SESSIONS_NODES, SESSIONS_NODE_KEYS,\n"
+      "SESSIONS_POLICY_PINS, SESSIONS_TOKEN_KEY, SESSIONS_LISTEN, SESSIONS_ISSUER. SESSIONS_TOKEN_SEED "
+      "holds\n"
+      "the token key's seed (64 hex digits, from SOPS), taken out of the environment at start and preferred\n"
+      "to the key file.\n"
+      "Exit status: 0 done, 1 health not OK, 2 usage or configuration error.");
   app.require_subcommand(1);
 
   ServeArgs args;

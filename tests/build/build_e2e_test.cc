@@ -1,8 +1,9 @@
-// End to end (issue 5): `lucidctl build --stage 3`, `--stage 0` and `--stage 1` (the data chain's five
-// images, issue 14) against the real Docker engine and a private docker-registry on 127.0.0.1 pin into
-// a copy of deploy/; `lucidctl verify --cluster` passes on the result (signatures, SBOMs, the inclusion
-// matrix); then each supply-chain refusal on its own copy of the beta image in the same registry.
-// Images are built once per binary (the environment below) under a unique local prefix and removed after.
+// End to end (issue 5): `lucidctl build --stage 3`, `--stage 0`, `--stage 1` (the data chain's five
+// images, issue 14) and `--stage 2` (the sessions group's, issue 15) against the real Docker engine and a
+// private docker-registry on 127.0.0.1 pin into a copy of deploy/; `lucidctl verify --cluster` passes on the
+// result (signatures, SBOMs, the inclusion matrix); then each supply-chain refusal on its own copy of the
+// beta image in the same registry. Images are built once per binary (the environment below) under a unique
+// local prefix and removed after.
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,7 +46,7 @@ struct Built {
   static inline testing::LocalRegistry* registry = nullptr;
   static inline testing::ScratchDir* dir = nullptr;
   static inline std::string prefix;
-  static inline nlohmann::json stage3, stage0, stage1;
+  static inline nlohmann::json stage3, stage0, stage1, stage2;
   static fs::path repo() { return *dir / "repo"; }
   static fs::path key() { return *dir / "signer.key"; }
 };
@@ -84,9 +85,10 @@ class BuildEnvironment : public ::testing::Environment {
     if (auto why = build_stage(3, Built::stage3); !why.empty()) Built::skip = why;
     if (auto why = build_stage(0, Built::stage0); !why.empty()) Built::skip = why;
     if (auto why = build_stage(1, Built::stage1); !why.empty()) Built::skip = why;
+    if (auto why = build_stage(2, Built::stage2); !why.empty()) Built::skip = why;
   }
   void TearDown() override {
-    for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1})
+    for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1, &Built::stage2})
       if (j->contains("images"))
         for (const auto& i : (*j)["images"])
           testing::docker({"rmi", "-f", i["local_tag"].get<std::string>()});
@@ -101,7 +103,7 @@ const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new BuildEnvironmen
   if (!Built::skip.empty()) GTEST_SKIP() << Built::skip
 
 const nlohmann::json* built_image(const std::string& name) {
-  for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1})
+  for (const auto* j : {&Built::stage3, &Built::stage0, &Built::stage1, &Built::stage2})
     for (const auto& i : (*j)["images"])
       if (i["name"] == name) return &i;
   return nullptr;
@@ -240,6 +242,34 @@ TEST(Verify, ChainClusterPassesForTheFiveStageOneImages) {
       EXPECT_NE(f.value("level", ""), "error") << service << ": " << f.dump();
   }
   EXPECT_EQ(matrix_rows, 2u) << r.out;
+}
+
+// The sessions cluster: sessions-gateway (stage 2) pinned into deploy/'s compose file verifies, signed
+// by the build key with its SBOM, and its program loads in its image (no shell, its own user).
+TEST(Verify, SessionsClusterPassesForTheStageTwoImage) {
+  REQUIRE_BUILT();
+  auto r = run({lucidctl(), "verify", "--cluster", "core-sessions-1", Built::repo().string(), "--registry",
+                Built::registry->url(), "--service", "sessions-gateway", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["ok"].get<bool>());
+  ASSERT_EQ(j["images"].size(), 1u) << r.out;
+  const auto* img = built_image("sessions-gateway");
+  ASSERT_NE(img, nullptr);
+  EXPECT_NE(compose_text().find(fmt::format("registry.lucid.local:5000/lucid/sessions-gateway:0.1.0@{}",
+                                            (*img)["digest"].get<std::string>())),
+            std::string::npos)
+      << "sessions-gateway is not pinned";
+  const std::string image = Built::prefix + "/sessions-gateway:0.1.0";
+  auto help = testing::docker({"run", "--rm", "--network", "none", "--entrypoint",
+                               "/usr/local/bin/lucid-sessions-gateway", image, "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_NE(help.out.find("SESSIONS_TOKEN_SEED"), std::string::npos) << help.out;
+  auto shell =
+      testing::docker({"run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", image, "-c", "true"});
+  EXPECT_NE(shell.exit_code, 0);
+  auto user = testing::docker({"image", "inspect", "-f", "{{.Config.User}}", image});
+  EXPECT_EQ(user.out, "10001:10001\n");
 }
 
 // ---- refusals: each on its own copy of the beta image (repository lucid/<case>) ----

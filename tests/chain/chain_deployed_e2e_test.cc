@@ -38,8 +38,14 @@
 #include "chain_client.h"
 #include "lucid/base/files.h"
 #include "lucid/base/hex.h"
+#include "lucid/base/http_client.h"
+#include "lucid/base/json_fields.h"
 #include "lucid/chain/ordering.h"
 #include "lucid/engine/labels.h"
+#include "lucid/jwt/jwk.h"
+#include "lucid/jwt/jwt.h"
+#include "lucid/seal/keys.h"
+#include "lucid/sessions/mint_request.h"
 #include "lucid/version.h"
 #include "reconcile/signed_config_repo.h"
 #include "testing/docker.h"
@@ -124,6 +130,15 @@ class ChainImagesEnvironment : public ::testing::Environment {
       return;
     }
     Images::built.push_back(Images::of("beta"));
+    // sessions-gateway (stage 2), which deploy/'s canary runs beside the chain (CanaryFromDeploy).
+    auto sessions = lt::run({lucidctl(), "build", "--stage", "2", "--images",
+                             std::string(LUCID_SOURCE_DIR) + "/docker/images.yaml", "--bin-dir",
+                             lt::bin_dir().string(), "--local-prefix", Images::prefix, "--json"});
+    if (sessions.exit_code != 0) {
+      Images::skip = "lucidctl build --stage 2 failed (run scripts/bootstrap): " + sessions.err;
+      return;
+    }
+    Images::built.push_back(Images::of("sessions-gateway"));
   }
   void TearDown() override {
     for (const auto& image : Images::built)
@@ -497,8 +512,9 @@ TEST_F(ChainDeployed, ThreeValidatorsFinalizeLoseOneOfEachStallAtTwoAndCatchUp) 
 // is what this machine needs and nothing of the chain's configuration: images are the ones just
 // built (deploy/ pins a registry's digests), beta runs with tor's network disabled and scoped to the
 // test's project (as in examples/demo), the egress network is internal (no traffic leaves this
-// machine), health is probed every 2 s instead of 10-30 s, the cluster has a name of its own, and it
-// runs the blockchain profile only: the sessions group has no programs yet (issue 15).
+// machine), health is probed every 2 s instead of 10-30 s, the cluster has a name of its own, and of
+// the sessions profile it runs sessions-gateway only: sessions-manifests and sessions-index have no
+// programs yet (issue 15), so they leave the copy with their profile entries and ACL links.
 class CanaryFromDeploy : public ::testing::Test {
  protected:
   static constexpr const char* kDeployCluster = "canary-chain-1";
@@ -524,15 +540,11 @@ class CanaryFromDeploy : public ::testing::Test {
       if (path == "policies/allowed_signers") continue;
       std::string text = lucid::read_text_file(entry.path()).value();
       if (path == "infrastructure/compose/docker-compose.yml") text = compose(text);
+      if (path == "policies/profiles.yaml" || path == "policies/acl.yaml") text = without_unbuilt(text);
       if (path == "clusters/clusters.yaml" ||
           path.starts_with("clusters/" + std::string(kDeployCluster) + "/"))
         text = std::regex_replace(text, std::regex(kDeployCluster), cluster_);
-      if (path == "clusters/clusters.yaml")
-        text = std::regex_replace(text, std::regex("profiles: \\[blockchain, sessions\\]"),
-                                  "profiles: [blockchain]", std::regex_constants::format_first_only);
       if (path.starts_with("clusters/" + std::string(kDeployCluster) + "/")) {
-        text = std::regex_replace(text, std::regex("\nPROFILES=blockchain,sessions\n"),
-                                  "\nPROFILES=blockchain\n");
         const auto* docker_group = ::getgrnam("docker");
         text += fmt::format("DOCKER_GID={}\n", docker_group ? docker_group->gr_gid : 999);
         path = std::regex_replace(path, std::regex(kDeployCluster), cluster_);
@@ -545,15 +557,35 @@ class CanaryFromDeploy : public ::testing::Test {
     return out;
   }
 
+  // profiles.yaml and acl.yaml without sessions-manifests and sessions-index: their list entries and
+  // the links from them.
+  static std::string without_unbuilt(std::string text) {
+    for (const char* name : {"sessions-manifests", "sessions-index"}) {
+      const std::string before = text;
+      text = std::regex_replace(text, std::regex(fmt::format("\n      - {}\n", name)), "\n");
+      text = std::regex_replace(text, std::regex(fmt::format("\n  - from: {}\n(    [^\n]*\n)*", name)), "\n");
+      EXPECT_NE(text, before) << "deploy/'s policies no longer name " << name;
+    }
+    return text;
+  }
+
   std::string compose(std::string text) const {
     for (const char* name :
          {"beta", "blockchain-etcd", "blockchain-core", "blockchain-ledger", "blockchain-virtual-machine",
-          "blockchain-sessions-data", "blockchain-governances"}) {
+          "blockchain-sessions-data", "blockchain-governances", "sessions-gateway"}) {
       const std::regex pinned(
           fmt::format("image: registry\\.lucid\\.local:5000/lucid/{}@sha256:[0-9a-f]{{64}}", name));
       EXPECT_TRUE(std::regex_search(text, pinned)) << "deploy/'s compose file pins no " << name;
       text = std::regex_replace(text, pinned, "image: " + Images::of(name));
     }
+    // The two services of the sessions profile that have no program yet.
+    const auto manifests = text.find("\n  sessions-manifests:\n");
+    const auto stage3 = text.find("\n  # ====", manifests);
+    EXPECT_TRUE(manifests != std::string::npos && stage3 != std::string::npos &&
+                text.find("\n  sessions-index:\n", manifests) < stage3)
+        << "deploy/'s sessions services changed shape";
+    if (manifests != std::string::npos && stage3 != std::string::npos)
+      text.erase(manifests, stage3 - manifests);
     const std::string beta_profiles =
         "    profiles: [blockchain, sessions, node, admin, observability, relay]\n";
     const auto at = text.find(beta_profiles);
@@ -591,6 +623,54 @@ class CanaryFromDeploy : public ::testing::Test {
     return m.size() > 2 ? m[2].str() : std::string();
   }
 
+  // A mint through the deployed gateway at `base`: the demo node's signed request under deploy/'s
+  // standard privacy policy answers 201 with a token that verifies with the key of the canary's
+  // sessions.token_seed, published at /v1/keys; the same request again is refused as a replay.
+  void expect_gateway_mints(const std::string& base) const {
+    const fs::path demo_keys = lt::project_vectors_dir() / "deploy-demo-keys";
+    const fs::path node_key = dir_ / "node.key";  // the loader wants a key file only its owner reads
+    fs::copy_file(demo_keys / "node-demo.key", node_key, fs::copy_options::overwrite_existing);
+    fs::permissions(node_key, fs::perms::owner_read | fs::perms::owner_write);
+    auto node = lucid::seal::load_node_key(node_key);
+    ASSERT_TRUE(node) << node.error().message;
+    auto policy = lucid::parse_json_object(
+        lucid::read_text_file(fs::path(LUCID_SOURCE_DIR) / "deploy/policies/privacy/standard.json").value(),
+        "standard.json", lucid::sessions::kMaxPolicyDepth);
+    ASSERT_TRUE(policy) << policy.error().message;
+    ASSERT_TRUE(lt::wait_until([&] { return tc::healthy(base); }, 30s)) << "sessions-gateway is not healthy";
+
+    lucid::sessions::MintRequestFields fields;
+    fields.nonce = lucid::sessions::new_mint_nonce();
+    fields.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    fields.policy = *policy;
+    const std::string request = lucid::sessions::sign_mint_request(*node, fields).value();
+    auto minted = lucid::http_post(base + "/v1/mint", request);
+    ASSERT_TRUE(minted) << minted.error().message;
+    ASSERT_EQ(minted->status, 201) << minted->body;
+
+    const json secrets = json::parse(lucid::read_text_file(demo_keys / "manifest.json").value());
+    lucid::crypto::Ed25519Seed seed;
+    ASSERT_TRUE(lucid::from_hex_into(
+        secrets["plaintexts"][kDeployCluster]["sessions.token_seed"].get<std::string>(), seed.span()));
+    const auto token_key = lucid::crypto::Ed25519KeyPair::from_seed(seed);
+    auto keys = tc::get_json(base + "/v1/keys");
+    ASSERT_TRUE(keys.has_value());
+    auto key_set = lucid::jwt::key_set_from_jwks(*keys);
+    ASSERT_TRUE(key_set) << key_set.error().message;
+    EXPECT_NE(key_set->find(lucid::jwt::jwk_thumbprint(token_key.public_key())), nullptr) << keys->dump();
+    lucid::jwt::VerifyOptions verify{"sessions-gateway", "sessions-manifests", fields.timestamp_ms / 1000};
+    auto claims = lucid::jwt::verify(json::parse(minted->body)["token"].get<std::string>(), *key_set, verify);
+    ASSERT_TRUE(claims) << claims.error().message;
+    EXPECT_EQ(claims->subject(), lucid::to_hex(node->public_key()));
+    EXPECT_EQ(claims->payload()["pol"], deploy_env("SESSIONS_POLICY_PINS"));
+
+    auto replayed = lucid::http_post(base + "/v1/mint", request);
+    ASSERT_TRUE(replayed) << replayed.error().message;
+    EXPECT_EQ(replayed->status, 409) << replayed->body;
+  }
+
   lt::ScratchDir dir_;
   std::optional<lt::SignedConfigRepo> repo_;
   std::string cluster_, project_;
@@ -625,6 +705,10 @@ TEST_F(CanaryFromDeploy, RunsTheCanaryChainWithTheKeysItsSecretsHold) {
   auto governances = tc::get_json(url("blockchain-governances", 8080, "/v1/status"));
   ASSERT_TRUE(governances.has_value());
   EXPECT_EQ((*governances)["executor"].value("mode", ""), "executor") << governances->dump();
+
+  // sessions-gateway mints for the demo node the .env admits, under the policy the repo pins, and
+  // signs with the key its SOPS secret holds.
+  expect_gateway_mints(url("sessions-gateway", 8080, ""));
 
   // `lucidctl accept` runs the blockchain profile's checks on the site, and all pass.
   auto r =

@@ -241,6 +241,20 @@ TEST_F(SealSession, InvalidOptionsAreRefusedBeforeAnythingIsCreated) {
   EXPECT_EQ(listing(scratch_.path()), std::set<std::string>{"input"});
 }
 
+TEST_F(SealSession, SealsUnderTheSessionIdItIsGiven) {
+  write_bytes(scratch_ / "input", pattern_data(100, 1));
+  SealOptions o = options(1);
+  o.session_id = "5f0c2b8e-3d41-4a7e-9c16-0e2d8f4b7a93";  // as sessions-gateway minted it
+  auto s = seal_file(scratch_ / "input", scratch_ / "session", o);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->manifest.session_id, o.session_id);
+  o.session_id = "not-a-uuid";
+  auto refused = seal_file(scratch_ / "input", scratch_ / "other", o);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("not a UUID"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(fs::exists(scratch_ / "other"));
+}
+
 TEST_F(SealSession, ExistingNonEmptyOutputIsRefusedAndUntouched) {
   write_bytes(scratch_ / "input", pattern_data(100, 1));
   fs::create_directory(scratch_ / "session");

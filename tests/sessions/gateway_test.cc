@@ -246,6 +246,20 @@ TEST(GatewayConfig, AllowListLinesAreKeysWithOptionalLabels) {
   EXPECT_FALSE(load_node_allow_list(dir.path() / "absent"));
 }
 
+TEST(GatewayConfig, NodeKeysFromAListAsTheClustersEnvGivesThem) {
+  const std::string a = to_hex(key_from_byte(7).public_key());
+  const std::string b = to_hex(key_from_byte(8).public_key());
+  auto nodes = parse_node_keys(fmt::format("{}, {}", a, b));
+  ASSERT_TRUE(nodes) << nodes.error().message;
+  EXPECT_EQ(nodes->size(), 2u);
+  auto bad = parse_node_keys(fmt::format("{},abc", a));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("\"abc\" is not a node's Ed25519 public key"), std::string::npos)
+      << bad.error().message;
+  EXPECT_FALSE(parse_node_keys(fmt::format("{},{}", a, a)));
+  EXPECT_FALSE(parse_node_keys(" , "));
+}
+
 TEST(GatewayConfig, PinsAndOptionsAreChecked) {
   const std::string pin = std::string(64, 'A');
   auto pins = parse_policy_pins(fmt::format("{}, {}", pin, std::string(64, 'b')));

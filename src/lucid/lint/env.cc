@@ -21,16 +21,13 @@ constexpr std::string_view kTemplate[] = {
 // environment): DOCKER_GID, the host's docker group that beta joins to read the engine socket.
 // The data chain's settings, for clusters with the blockchain profile only (chain_env.cc checks them;
 // deploy/README.md "The data chain").
-constexpr std::string_view kOptional[] = {"DOCKER_GID",
-                                          "CHAIN_ID",
-                                          "CHAIN_VALIDATORS",
-                                          "CHAIN_GENESIS_TIME_MS",
-                                          "CHAIN_VALIDATOR_SEED",
-                                          "CHAIN_EXECUTOR_SEED",
-                                          "CHAIN_ETCD_CLUSTER",
-                                          "CHAIN_ETCD_PEER_URL",
-                                          "CHAIN_ETCD_HEARTBEAT_MS",
-                                          "CHAIN_ETCD_ELECTION_MS"};
+constexpr std::string_view kOptional[] = {
+    "DOCKER_GID", "CHAIN_ID", "CHAIN_VALIDATORS", "CHAIN_GENESIS_TIME_MS", "CHAIN_VALIDATOR_SEED",
+    "CHAIN_EXECUTOR_SEED", "CHAIN_ETCD_CLUSTER", "CHAIN_ETCD_PEER_URL", "CHAIN_ETCD_HEARTBEAT_MS",
+    "CHAIN_ETCD_ELECTION_MS",
+    // sessions-gateway's settings, for clusters with the sessions
+    // profile (deploy/README.md "The sessions group").
+    "SESSIONS_NODE_KEYS", "SESSIONS_POLICY_PINS", "SESSIONS_TOKEN_SEED"};
 // Template keys whose value is `enc:sops` although their name does not look secret.
 constexpr std::string_view kTemplateSecrets[] = {"LEDGER_PUBKEYS"};
 
@@ -88,7 +85,8 @@ void check_cluster(const Context& ctx, const fleet::Cluster& c, Sink& sink) {
         !fleet::client_pin_plane(e.key))
       sink.add(e.mark, "env/keys", fmt::format("{} is not a key of the cluster .env template", e.key),
                "the keys are exactly SPEC-4's template (deploy/README.md) plus DOCKER_GID, the chain's "
-               "CHAIN_* settings and the BETA_ONION_<PLANE> and BETA_CLIENT_<PLANE> pins; put other "
+               "CHAIN_* and the sessions group's SESSIONS_* settings and the BETA_ONION_<PLANE> and "
+               "BETA_CLIENT_<PLANE> pins; put other "
                "settings elsewhere");
     else if (last.contains(e.key))
       sink.add(e.mark, "env/keys",

@@ -36,6 +36,9 @@ Status validate_seal_options(const SealOptions& o) {
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("{} participants besides the node; at most {} are allowed", o.participants.size(),
                             kMaxParticipants - 1));
+  if (SessionId id{}; !o.session_id.empty() && !parse_uuid(o.session_id, id))
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("session id {:?} is not a UUID in canonical form", o.session_id.substr(0, 64)));
   if (o.codec.size() > kMaxManifestStringBytes || o.device_fingerprint.size() > kMaxManifestStringBytes)
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("codec or device fingerprint longer than {} bytes", kMaxManifestStringBytes));
@@ -217,7 +220,7 @@ Result<SealSummary> seal_stream(int input_fd, const fs::path& out_dir, const cry
                                             (staging->path() / kChunksDirName).string(), ec.message()));
 
   Manifest m;
-  m.session_id = uuid_v4();
+  m.session_id = options.session_id.empty() ? uuid_v4() : options.session_id;
   SessionId id{};
   parse_uuid(m.session_id, id);
   m.created_at = utc_now_rfc3339();

@@ -17,6 +17,9 @@
 namespace lucid::seal {
 
 struct SealOptions {
+  // The session's id: the one sessions-gateway minted for this recording (a UUIDv4 in canonical
+  // form); empty for a fresh random one (a node sealing without a gateway).
+  std::string session_id;
   std::uint64_t chunk_size = kDefaultChunkSize;  // within kMinChunkSize..kMaxChunkSize
   int zstd_level = kDefaultZstdLevel;
   unsigned threads = 0;  // 0: one per core

@@ -39,6 +39,18 @@ std::int64_t system_now_ms() {
       .count();
 }
 
+// Adds one allow-list entry; the error says what is wrong with it (its caller says where).
+Status add_node_key(std::set<crypto::Ed25519PublicKey>& nodes, std::string_view text) {
+  crypto::Ed25519PublicKey key{};
+  if (!from_hex_into(text, key))
+    return fail(ErrorKind::kInvalidArgument,
+                fmt::format("{:?} is not a node's Ed25519 public key (64 hex digits, as in its node.key.pub)",
+                            text.substr(0, 80)));
+  if (!nodes.insert(key).second)
+    return fail(ErrorKind::kInvalidArgument, fmt::format("node key {} is listed twice", text));
+  return {};
+}
+
 }  // namespace
 
 Status check_gateway_options(const GatewayOptions& options) {
@@ -75,19 +87,22 @@ Result<std::set<crypto::Ed25519PublicKey>> load_node_allow_list(const std::files
     const std::string_view trimmed = trim(line);
     if (trimmed.empty() || trimmed.front() == '#') continue;
     const std::string_view key_text = trimmed.substr(0, trimmed.find_first_of(" \t"));
-    crypto::Ed25519PublicKey key{};
-    if (!from_hex_into(key_text, key))
-      return fail(ErrorKind::kInvalidArgument,
-                  fmt::format("{}:{}: expected a node's Ed25519 public key (64 hex digits, as in its "
-                              "node.key.pub), then optionally a label",
-                              file.string(), number));
-    if (!nodes.insert(key).second)
-      return fail(ErrorKind::kInvalidArgument,
-                  fmt::format("{}:{}: node key {} is listed twice", file.string(), number, key_text));
+    if (auto added = add_node_key(nodes, key_text); !added)
+      return fail(ErrorKind::kInvalidArgument, fmt::format("{}:{}: {}, then optionally a label",
+                                                           file.string(), number, added.error().message));
   }
   if (nodes.empty())
     return fail(ErrorKind::kInvalidArgument,
                 fmt::format("{}: no node keys (one Ed25519 public key in hex per line)", file.string()));
+  return nodes;
+}
+
+Result<std::set<crypto::Ed25519PublicKey>> parse_node_keys(std::string_view list) {
+  std::set<crypto::Ed25519PublicKey> nodes;
+  for (const std::string& item : split_comma_list(list))
+    if (auto added = add_node_key(nodes, item); !added) return std::unexpected(added.error());
+  if (nodes.empty())
+    return fail(ErrorKind::kInvalidArgument, "no node keys (comma-separated Ed25519 public keys in hex)");
   return nodes;
 }
 

@@ -50,6 +50,10 @@ Status check_gateway_options(const GatewayOptions& options);
 // and line. An empty list is an error (a gateway that admits nobody is a configuration mistake).
 Result<std::set<crypto::Ed25519PublicKey>> load_node_allow_list(const std::filesystem::path& file);
 
+// The node allow-list from a comma-separated list of public keys (64 hex digits each): what a
+// cluster's .env gives as SESSIONS_NODE_KEYS. Errors name the bad entry; an empty list is an error.
+Result<std::set<crypto::Ed25519PublicKey>> parse_node_keys(std::string_view list);
+
 // Policy pins from a comma-separated list of 64-hex BLAKE3 hashes; errors name the bad entry.
 Result<std::set<std::string>> parse_policy_pins(std::string_view list);
 
