@@ -20,6 +20,7 @@
 #include "lucid/jwt/jwk.h"
 #include "lucid/jwt/jwt.h"
 #include "lucid/sessions/mint_request.h"
+#include "sessions_fixtures.h"
 #include "testing/sql_stores.h"
 #include "testing/testing.h"
 
@@ -27,22 +28,10 @@ namespace lucid::sessions {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::int64_t kStartMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
-
-crypto::Ed25519KeyPair key_from_byte(std::uint8_t byte) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) b = byte;
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
+using namespace testing_fixtures;
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   std::ofstream(file) << text;
-}
-
-const json& standard_policy() {
-  static const json policy{{"name", "lucid-privacy-standard"}, {"version", 3}};
-  return policy;
 }
 
 class GatewayTest : public testing::SqlStoreTest<MintStore> {

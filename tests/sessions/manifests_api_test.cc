@@ -22,6 +22,7 @@
 #include "lucid/seal/seal_session.h"
 #include "lucid/sessions/gateway.h"
 #include "lucid/sessions/mint_request.h"
+#include "sessions_fixtures.h"
 #include "testing/sql_stores.h"
 #include "testing/testing.h"
 
@@ -29,19 +30,7 @@ namespace lucid::sessions {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::int64_t kStartMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
-
-crypto::Ed25519KeyPair key_from_byte(std::uint8_t byte) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) b = byte;
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
-
-const json& standard_policy() {
-  static const json policy{{"name", "lucid-privacy-standard"}, {"version", 1}};
-  return policy;
-}
+using namespace testing_fixtures;
 
 struct Minted {
   std::string session_id;

@@ -12,18 +12,14 @@
 
 #include "lucid/base/hex.h"
 #include "lucid/crypto/blake3.h"
+#include "sessions_fixtures.h"
 #include "testing/testing.h"
 
 namespace lucid::sessions {
 namespace {
 
 using nlohmann::json;
-
-crypto::Ed25519KeyPair key_from_byte(std::uint8_t byte) {
-  crypto::Ed25519Seed seed;
-  for (auto& b : seed.span()) b = byte;
-  return crypto::Ed25519KeyPair::from_seed(seed);
-}
+using namespace testing_fixtures;
 
 MintRequestFields sample_fields() {
   MintRequestFields f;
