@@ -25,8 +25,8 @@ constexpr std::string_view kOptional[] = {
     "DOCKER_GID", "CHAIN_ID", "CHAIN_VALIDATORS", "CHAIN_GENESIS_TIME_MS", "CHAIN_VALIDATOR_SEED",
     "CHAIN_EXECUTOR_SEED", "CHAIN_ETCD_CLUSTER", "CHAIN_ETCD_PEER_URL", "CHAIN_ETCD_HEARTBEAT_MS",
     "CHAIN_ETCD_ELECTION_MS",
-    // sessions-gateway's settings, for clusters with the sessions
-    // profile (deploy/README.md "The sessions group").
+    // sessions-gateway's settings, for clusters with the sessions profile only (sessions_env.cc checks
+    // them; deploy/README.md "The sessions group").
     "SESSIONS_NODE_KEYS", "SESSIONS_POLICY_PINS", "SESSIONS_TOKEN_SEED"};
 // Template keys whose value is `enc:sops` although their name does not look secret.
 constexpr std::string_view kTemplateSecrets[] = {"LEDGER_PUBKEYS"};

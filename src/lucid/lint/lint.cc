@@ -60,6 +60,9 @@ const std::vector<RuleInfo>& rules() {
        "blockchain clusters set the chain's genesis, validator seed and etcd member; one chain's clusters "
        "agree "
        "and reach the other members through tunnels"},
+      {"env/sessions", Severity::kError,
+       "sessions clusters set the nodes admitted, policy pins of snapshots in policies/privacy/ and their "
+       "own token key"},
       {"secrets/encrypted", Severity::kError, "every secrets value is ENC[AES256_GCM,…] unless _unencrypted"},
       {"secrets/sops-metadata", Severity::kError, "a sops block with age recipients, lastmodified, mac"},
       {"clusters/duplicate-id", Severity::kError, "cluster ids are unique"},
@@ -103,6 +106,7 @@ std::vector<fleet::Finding> lint(const fleet::Model& model) {
   check_interp(ctx, sink);
   check_env(ctx, sink);
   check_chain_env(ctx, sink);
+  check_sessions_env(ctx, sink);
   check_secrets(ctx, sink);
   check_clusters(ctx, sink);
   check_tunnels(ctx, sink);
