@@ -138,7 +138,8 @@ TEST_F(SessionsEnv, AMalformedNodeKeyIsReportedOnItsLine) {
   // Upper-case hex, and one digit short.
   set("core-sessions-1", "SESSIONS_NODE_KEYS",
       fmt::format("{},{}", std::string(64, 'A'), std::string(kDemoNode).substr(1)));
-  auto upper = find(env_file("core-sessions-1"), fmt::format("'{}' is not an Ed25519 public key", std::string(64, 'A')));
+  auto upper = find(env_file("core-sessions-1"),
+                    fmt::format("'{}' is not an Ed25519 public key", std::string(64, 'A')));
   ASSERT_TRUE(upper) << all();
   EXPECT_EQ(upper->line, line_of("core-sessions-1", "SESSIONS_NODE_KEYS"));
   EXPECT_TRUE(find(env_file("core-sessions-1"),
@@ -148,9 +149,10 @@ TEST_F(SessionsEnv, AMalformedNodeKeyIsReportedOnItsLine) {
 }
 
 TEST_F(SessionsEnv, ANodeKeyNamedTwiceIsReported) {
-  set("canary-chain-1", "SESSIONS_NODE_KEYS", fmt::format("{},{}, {}", kDemoNode, std::string(64, 'b'), kDemoNode));
-  auto f = find(env_file("canary-chain-1"), fmt::format("SESSIONS_NODE_KEYS names {} twice",
-                                                        std::string(kDemoNode).substr(0, 16)));
+  set("canary-chain-1", "SESSIONS_NODE_KEYS",
+      fmt::format("{},{}, {}", kDemoNode, std::string(64, 'b'), kDemoNode));
+  auto f = find(env_file("canary-chain-1"),
+                fmt::format("SESSIONS_NODE_KEYS names {} twice", std::string(kDemoNode).substr(0, 16)));
   ASSERT_TRUE(f) << all();
   EXPECT_EQ(f->line, line_of("canary-chain-1", "SESSIONS_NODE_KEYS"));
   EXPECT_EQ(found_.size(), 1u) << all();
@@ -160,7 +162,8 @@ TEST_F(SessionsEnv, AMalformedPinIsReportedOnItsLine) {
   set("core-sessions-1", "SESSIONS_POLICY_PINS", fmt::format("{},blake3:{}", kStandardPin, kStandardPin));
   auto f = find(env_file("core-sessions-1"), "'blake3:3134823a8c9dc16f");
   ASSERT_TRUE(f) << all();
-  EXPECT_NE(f->message.find("is not a policy pin (64 lowercase hex digits)"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("is not a policy pin (64 lowercase hex digits)"), std::string::npos)
+      << f->message;
   EXPECT_EQ(f->line, line_of("core-sessions-1", "SESSIONS_POLICY_PINS"));
   EXPECT_EQ(found_.size(), 1u) << "the well-formed pin is the snapshot's:\n" << all();
 }
@@ -182,9 +185,11 @@ TEST_F(SessionsEnv, AnEditedSnapshotNoLongerMatchesItsPin) {
   std::string policy = read_text_file(repo() / "policies/privacy/standard.json").value();
   policy = std::regex_replace(policy, std::regex("\"retention_days\": 30"), "\"retention_days\": 31");
   write_snapshot("standard.json", policy);
-  EXPECT_TRUE(find(env_file("canary-chain-1"), fmt::format("pin {}", std::string(kStandardPin).substr(0, 16))))
+  EXPECT_TRUE(
+      find(env_file("canary-chain-1"), fmt::format("pin {}", std::string(kStandardPin).substr(0, 16))))
       << all();
-  EXPECT_TRUE(find(env_file("core-sessions-1"), fmt::format("pin {}", std::string(kStandardPin).substr(0, 16))))
+  EXPECT_TRUE(
+      find(env_file("core-sessions-1"), fmt::format("pin {}", std::string(kStandardPin).substr(0, 16))))
       << all();
 }
 
@@ -193,11 +198,13 @@ TEST_F(SessionsEnv, ASnapshotThatIsNotAJsonObjectIsReportedOnItsFile) {
   write_snapshot("list.json", "[1, 2]");
   write_snapshot("fraction.json", "{\"retention_days\": 30.5}");
   write_snapshot("notes.txt", "not a snapshot: only *.json files are");
-  auto broken = find("policies/privacy/broken.json", "privacy policy snapshot: policies/privacy/broken.json is not JSON");
+  auto broken = find("policies/privacy/broken.json",
+                     "privacy policy snapshot: policies/privacy/broken.json is not JSON");
   ASSERT_TRUE(broken) << all();
   EXPECT_EQ(broken->line, 0);
   EXPECT_TRUE(find("policies/privacy/list.json", "policies/privacy/list.json is not a JSON object")) << all();
-  auto fraction = find("policies/privacy/fraction.json", "policies/privacy/fraction.json: fractional numbers");
+  auto fraction =
+      find("policies/privacy/fraction.json", "policies/privacy/fraction.json: fractional numbers");
   ASSERT_TRUE(fraction) << all();
   EXPECT_EQ(fraction->message.find("mint request"), std::string::npos) << fraction->message;
   EXPECT_EQ(found_.size(), 3u) << "the other snapshot still satisfies the pins:\n" << all();
@@ -218,8 +225,9 @@ TEST_F(SessionsEnv, SessionsKeysOnAClusterWithoutTheProfileAreReported) {
 TEST_F(SessionsEnv, TwoSitesWithOneTokenKeyAreReported) {
   set("core-sessions-1", "SESSIONS_TOKEN_SEED", "enc:sops:canary-chain-1.enc.yaml#sessions.token_seed");
   // Clusters are checked in clusters.yaml's order: canary-chain-1 first.
-  auto f = find(env_file("core-sessions-1"),
-                "SESSIONS_TOKEN_SEED is the same reference as cluster canary-chain-1's: two gateways, one key");
+  auto f =
+      find(env_file("core-sessions-1"),
+           "SESSIONS_TOKEN_SEED is the same reference as cluster canary-chain-1's: two gateways, one key");
   ASSERT_TRUE(f) << all();
   EXPECT_EQ(f->line, line_of("core-sessions-1", "SESSIONS_TOKEN_SEED"));
   EXPECT_EQ(found_.size(), 1u) << all();
