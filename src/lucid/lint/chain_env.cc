@@ -15,6 +15,7 @@
 
 #include "lucid/base/number.h"
 #include "lucid/lint/checks.h"
+#include "lucid/lint/cluster_env.h"
 
 namespace lucid::lint {
 namespace {
@@ -31,32 +32,8 @@ constexpr std::string_view kDefaultPeerUrl = "http://blockchain-etcd:2380";
 // differs, and validators with different genesis documents are different chains.
 constexpr std::string_view kShared[] = {"CHAIN_VALIDATORS", "CHAIN_GENESIS_TIME_MS", "CHAIN_ETCD_CLUSTER"};
 
-struct ChainCluster {
-  const fleet::Cluster* cluster = nullptr;
-  std::map<std::string, std::optional<std::string>> env;
-  std::map<std::string, const fleet::EnvEntry*> entries;  // last entry of each key
-
-  std::string value(std::string_view key) const {
-    auto v = env.find(std::string(key));
-    return v != env.end() && v->second ? *v->second : std::string();
-  }
-  // Where to point a finding about `key`: its line, or the file when it is absent.
-  void add(Sink& sink, std::string_view key, std::string message, std::string hint) const {
-    if (auto e = entries.find(std::string(key)); e != entries.end())
-      sink.add(e->second->mark, kRule, std::move(message), std::move(hint));
-    else
-      sink.add_file(cluster->env_path, kRule, std::move(message), std::move(hint));
-  }
-};
-
-bool is_hex_key(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // "name=http://host:port,…" → name → URL; nullopt (with a finding) when malformed.
-std::optional<std::map<std::string, std::string>> parse_members(const ChainCluster& c, Sink& sink) {
+std::optional<std::map<std::string, std::string>> parse_members(const ClusterEnv& c, Sink& sink) {
   std::map<std::string, std::string> members;
   for (const auto& part : split_list(c.value("CHAIN_ETCD_CLUSTER"))) {
     const auto eq = part.find('=');
@@ -96,8 +73,8 @@ std::map<std::tuple<std::string, std::string, std::string>, std::string> tunnels
   return out;
 }
 
-void check_one(const Context& ctx, const ChainCluster& c,
-               const std::map<std::string, std::vector<const ChainCluster*>>& chains, Sink& sink) {
+void check_one(const Context& ctx, const ClusterEnv& c,
+               const std::map<std::string, std::vector<const ClusterEnv*>>& chains, Sink& sink) {
   const std::string& id = c.cluster->id.value;
   for (auto key : kRequired)
     if (c.value(key).empty())
@@ -158,10 +135,9 @@ void check_one(const Context& ctx, const ChainCluster& c,
   for (const auto& [name, url] : *members) {
     if (name == id) continue;
     const bool on_chain =
-        same_chain != chains.end() && std::any_of(same_chain->second.begin(), same_chain->second.end(),
-                                                  [&member = name](const ChainCluster* other) {
-                                                    return other->cluster->id.value == member;
-                                                  });
+        same_chain != chains.end() &&
+        std::any_of(same_chain->second.begin(), same_chain->second.end(),
+                    [&member = name](const ClusterEnv* other) { return other->cluster->id.value == member; });
     if (!on_chain) {
       c.add(sink, "CHAIN_ETCD_CLUSTER",
             fmt::format("CHAIN_ETCD_CLUSTER names member {}, which is no blockchain cluster of chain {}",
@@ -188,11 +164,10 @@ void check_one(const Context& ctx, const ChainCluster& c,
 }  // namespace
 
 void check_chain_env(const Context& ctx, Sink& sink) {
-  std::vector<ChainCluster> clusters;
+  std::vector<ClusterEnv> clusters;
   for (const auto& c : ctx.model.clusters) {
     if (!c.env) continue;
-    ChainCluster chain{&c, fleet::resolve_env_file(*c.env), {}};
-    for (const auto& e : c.env->entries) chain.entries[e.key] = &e;
+    ClusterEnv chain(kRule, c);
     const auto profiles = split_list(chain.value("PROFILES"));
     if (std::find(profiles.begin(), profiles.end(), kProfile) != profiles.end()) {
       clusters.push_back(std::move(chain));
@@ -205,15 +180,15 @@ void check_chain_env(const Context& ctx, Sink& sink) {
             fmt::format("{} is set, but cluster {} does not run the blockchain profile", e.key, c.id.value),
             "remove it, or add blockchain to PROFILES");
   }
-  std::map<std::string, std::vector<const ChainCluster*>> chains;  // CHAIN_ID → its clusters
+  std::map<std::string, std::vector<const ClusterEnv*>> chains;  // CHAIN_ID → its clusters
   for (const auto& c : clusters)
     if (!c.value("CHAIN_ID").empty()) chains[c.value("CHAIN_ID")].push_back(&c);
   for (const auto& c : clusters) check_one(ctx, c, chains, sink);
 
   for (const auto& [chain_id, members] : chains) {
-    const ChainCluster& first = *members.front();
+    const ClusterEnv& first = *members.front();
     std::map<std::string, std::string> seeds;  // validator seed reference → cluster
-    for (const ChainCluster* c : members) {
+    for (const ClusterEnv* c : members) {
       for (auto key : kShared)
         if (c != &first && c->value(key) != first.value(key))
           c->add(sink, key,

@@ -15,6 +15,7 @@
 #include "lucid/base/files.h"
 #include "lucid/base/json_fields.h"
 #include "lucid/lint/checks.h"
+#include "lucid/lint/cluster_env.h"
 #include "lucid/sessions/mint_request.h"
 
 namespace lucid::lint {
@@ -25,30 +26,6 @@ constexpr std::string_view kProfile = "sessions";
 constexpr std::string_view kRequired[] = {"SESSIONS_NODE_KEYS", "SESSIONS_POLICY_PINS",
                                           "SESSIONS_TOKEN_SEED"};
 constexpr std::string_view kSnapshotDir = "policies/privacy";
-
-struct SessionsCluster {
-  const fleet::Cluster* cluster = nullptr;
-  std::map<std::string, std::optional<std::string>> env;
-  std::map<std::string, const fleet::EnvEntry*> entries;  // last entry of each key
-
-  std::string value(std::string_view key) const {
-    auto v = env.find(std::string(key));
-    return v != env.end() && v->second ? *v->second : std::string();
-  }
-  // Where to point a finding about `key`: its line, or the file when it is absent.
-  void add(Sink& sink, std::string_view key, std::string message, std::string hint) const {
-    if (auto e = entries.find(std::string(key)); e != entries.end())
-      sink.add(e->second->mark, kRule, std::move(message), std::move(hint));
-    else
-      sink.add_file(cluster->env_path, kRule, std::move(message), std::move(hint));
-  }
-};
-
-bool is_hex_64(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 // The pin of the snapshot in `file` (`rel` in the repo): its text parsed as one JSON object, then
 // hashed as sessions-gateway does.
@@ -88,7 +65,7 @@ std::map<std::string, std::string> snapshot_pins(const Context& ctx, Sink& sink)
   return pins;
 }
 
-void check_one(const SessionsCluster& c, const std::map<std::string, std::string>& snapshots, Sink& sink) {
+void check_one(const ClusterEnv& c, const std::map<std::string, std::string>& snapshots, Sink& sink) {
   const std::string& id = c.cluster->id.value;
   for (auto key : kRequired)
     if (c.value(key).empty())
@@ -99,7 +76,7 @@ void check_one(const SessionsCluster& c, const std::map<std::string, std::string
             "name at least one, comma-separated");
   std::set<std::string> nodes;
   for (const auto& key : split_list(c.value("SESSIONS_NODE_KEYS")))
-    if (!is_hex_64(key))
+    if (!is_hex_key(key))
       c.add(sink, "SESSIONS_NODE_KEYS",
             fmt::format("SESSIONS_NODE_KEYS: '{}' is not an Ed25519 public key (64 lowercase hex digits)",
                         key.substr(0, 80)),
@@ -108,7 +85,7 @@ void check_one(const SessionsCluster& c, const std::map<std::string, std::string
       c.add(sink, "SESSIONS_NODE_KEYS", fmt::format("SESSIONS_NODE_KEYS names {} twice", key.substr(0, 16)),
             "each node once");
   for (const auto& pin : split_list(c.value("SESSIONS_POLICY_PINS")))
-    if (!is_hex_64(pin))
+    if (!is_hex_key(pin))
       c.add(sink, "SESSIONS_POLICY_PINS",
             fmt::format("SESSIONS_POLICY_PINS: '{}' is not a policy pin (64 lowercase hex digits)",
                         pin.substr(0, 80)),
@@ -125,11 +102,10 @@ void check_one(const SessionsCluster& c, const std::map<std::string, std::string
 }  // namespace
 
 void check_sessions_env(const Context& ctx, Sink& sink) {
-  std::vector<SessionsCluster> clusters;
+  std::vector<ClusterEnv> clusters;
   for (const auto& c : ctx.model.clusters) {
     if (!c.env) continue;
-    SessionsCluster sessions{&c, fleet::resolve_env_file(*c.env), {}};
-    for (const auto& e : c.env->entries) sessions.entries[e.key] = &e;
+    ClusterEnv sessions(kRule, c);
     const auto profiles = split_list(sessions.value("PROFILES"));
     if (std::find(profiles.begin(), profiles.end(), kProfile) != profiles.end()) {
       clusters.push_back(std::move(sessions));
